@@ -1,0 +1,356 @@
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  RtError,
+  TERMINAL_CLOSE_CODES,
+  indexContract,
+  isRtErrorCode,
+  jsonEncoder,
+  parseServerFrame,
+  validate,
+  type AnyContract,
+  type ErrorFrame,
+  type RoleOf,
+  type ServerFrame,
+} from '@rt/contract'
+import { backoffDelay } from './backoff.js'
+import type { CallOptions, Client, ClientOptions, ClientState, StateChange, WebSocketLike } from './types.js'
+
+interface PendingCall {
+  id: number
+  name: string
+  input: unknown
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+  timer: ReturnType<typeof setTimeout> | undefined
+  /** The socket the call was written to; undefined while it waits for a connection. */
+  socket: WebSocketLike | undefined
+  cleanup: () => void
+}
+
+const PONG = '{"t":"pong"}'
+
+function errorFromFrame(f: ErrorFrame): RtError {
+  return new RtError(isRtErrorCode(f.code) ? f.code : 'INTERNAL', f.message, f.data)
+}
+
+/** Creates a typed client for one role of a contract. It connects at once and reconnects by itself. */
+export function createClient<C extends AnyContract, R extends RoleOf<C>>(contract: C, options: ClientOptions<R>): Client<C, R> {
+  const view = indexContract(contract).roles.get(options.role)
+  if (!view) throw new TypeError(`createClient: role "${options.role}" is not in the contract`)
+  const WS = options.WebSocket ?? (globalThis as { WebSocket?: ClientOptions<R>['WebSocket'] }).WebSocket
+  if (!WS) throw new TypeError('createClient: no WebSocket implementation; pass `WebSocket` (e.g. from the ws package) on Node 20')
+  const encoder = options.encoder ?? jsonEncoder
+  const validatePayloads = options.validate ?? true
+  const reconnect = options.reconnect === false ? false : (options.reconnect ?? {})
+  const report = options.onError ?? (() => {})
+
+  let state: ClientState = 'connecting'
+  let socket: WebSocketLike | undefined
+  let connId: string | undefined
+  let nodeId: string | undefined
+  let attempt = 0
+  let goingAway = false
+  let closedForGood = false
+  let finalError: Error | undefined
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let watchdog: ReturnType<typeof setInterval> | undefined
+  let lastHeard = 0
+  let nextId = 1
+  const pending = new Map<number, PendingCall>()
+  const waiting: PendingCall[] = [] // calls made while offline, in call order
+  const listeners = new Map<string, Set<(payload: unknown) => void>>()
+  const stateListeners = new Set<(change: StateChange) => void>()
+
+  const setState = (next: ClientState, info: Omit<StateChange, 'state'> = {}) => {
+    if (state === next && next !== 'reconnecting') return
+    state = next
+    for (const l of [...stateListeners]) {
+      try {
+        l({ state: next, ...info })
+      } catch (e) {
+        report(e)
+      }
+    }
+  }
+
+  const send = (s: WebSocketLike, frame: object) => s.send(encoder.encode(frame) as string)
+
+  const write = (call: PendingCall, s: WebSocketLike) => {
+    call.socket = s
+    send(s, call.input === undefined ? { t: 'call', id: call.id, p: call.name } : { t: 'call', id: call.id, p: call.name, d: call.input })
+  }
+
+  const settle = (call: PendingCall) => {
+    pending.delete(call.id)
+    const i = waiting.indexOf(call)
+    if (i >= 0) waiting.splice(i, 1)
+    call.cleanup()
+  }
+
+  async function connect(): Promise<void> {
+    retryTimer = undefined
+    let auth: unknown
+    let url: string
+    try {
+      auth = typeof options.auth === 'function' ? await (options.auth as () => unknown)() : options.auth
+      url = typeof options.url === 'function' ? options.url() : options.url
+    } catch (e) {
+      report(e)
+      return scheduleRetry()
+    }
+    if (closedForGood) return
+    let s: WebSocketLike
+    try {
+      s = new (WS as NonNullable<typeof WS>)(url)
+    } catch (e) {
+      return giveUp(e instanceof Error ? e : new Error(String(e)))
+    }
+    socket = s
+    s.binaryType = 'arraybuffer'
+    s.onopen = () => send(s, { t: 'hello', v: PROTOCOL_VERSION, role: options.role, auth })
+    s.onmessage = (ev) => {
+      if (s !== socket) return
+      lastHeard = Date.now()
+      let frame: ServerFrame | null
+      try {
+        frame = parseServerFrame(encoder.decode(ev.data as string))
+      } catch {
+        frame = null
+      }
+      if (!frame) return report(new RtError('BAD_REQUEST', 'Malformed frame from server'))
+      receive(s, frame)
+    }
+    s.onerror = () => {}
+    s.onclose = (ev) => {
+      if (s === socket) lost(ev.code, ev.reason)
+    }
+  }
+
+  function receive(s: WebSocketLike, f: ServerFrame): void {
+    switch (f.t) {
+      case 'result':
+      case 'error': {
+        if (f.id === undefined) return report(errorFromFrame(f as ErrorFrame))
+        const call = pending.get(f.id)
+        if (!call) return
+        settle(call)
+        if (f.t === 'error') return call.reject(errorFromFrame(f))
+        const def = view!.procedures.get(call.name)
+        if (!validatePayloads || !def) return call.resolve(f.d)
+        void Promise.resolve(validate(def.output, f.d)).then((r) =>
+          r.ok ? call.resolve(r.value) : call.reject(new RtError('BAD_REQUEST', `Result of "${call.name}" does not match the contract`, { issues: r.issues })),
+        )
+        return
+      }
+      case 'event':
+        return dispatch(f.n, f.d)
+      case 'ping':
+        return s.send(PONG)
+      case 'welcome':
+        return opened(s, f.conn, f.node, f.hb)
+      case 'goaway':
+        // Finish what is in flight here; new calls wait for the next connection.
+        goingAway = true
+        return
+      default:
+        return
+    }
+  }
+
+  function dispatch(event: string, payload: unknown): void {
+    const set = listeners.get(event)
+    if (!set || set.size === 0) return
+    const def = view!.events.get(event)
+    if (!def) return report(new RtError('NOT_FOUND', `Server sent unknown event "${event}"`))
+    const deliver = (value: unknown) => {
+      for (const l of [...set]) {
+        try {
+          l(value)
+        } catch (e) {
+          report(e)
+        }
+      }
+    }
+    if (!validatePayloads) return deliver(payload)
+    const r = validate(def.payload, payload)
+    if (r instanceof Promise) {
+      void r.then((v) => (v.ok ? deliver(v.value) : report(new RtError('BAD_REQUEST', `Event "${event}" does not match the contract`, { issues: v.issues }))))
+    } else if (r.ok) deliver(r.value)
+    else report(new RtError('BAD_REQUEST', `Event "${event}" does not match the contract`, { issues: r.issues }))
+  }
+
+  function opened(s: WebSocketLike, conn: string, node: string, hb: number): void {
+    connId = conn
+    nodeId = node
+    attempt = 0
+    goingAway = false
+    lastHeard = Date.now()
+    if (watchdog) clearInterval(watchdog)
+    // The server pings every `hb` ms: two intervals of silence means the link is dead.
+    watchdog = setInterval(() => {
+      if (Date.now() - lastHeard > 2 * hb) {
+        try {
+          s.close(CloseCode.NORMAL, 'heartbeat timeout')
+        } catch {}
+        if (s === socket) lost(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+      }
+    }, Math.max(50, hb / 2))
+    ;(watchdog as { unref?: () => void }).unref?.()
+    setState('open')
+    for (const call of waiting.splice(0)) write(call, s)
+  }
+
+  function lost(code: number, reason: string): void {
+    const s = socket
+    socket = undefined
+    connId = undefined
+    if (watchdog) clearInterval(watchdog)
+    watchdog = undefined
+    if (s) s.onopen = s.onmessage = s.onclose = null
+    const error = new RtError('CONNECTION_LOST', `Connection lost (${code}${reason ? `: ${reason}` : ''})`)
+    for (const call of [...pending.values()]) {
+      if (call.socket) {
+        settle(call)
+        call.reject(error)
+      }
+    }
+    if (closedForGood) return
+    if (TERMINAL_CLOSE_CODES.has(code)) {
+      const cause = new RtError(code === CloseCode.UNAUTHORIZED ? 'UNAUTHORIZED' : code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : 'BAD_REQUEST', reason || `Closed with ${code}`)
+      return giveUp(cause, code, reason)
+    }
+    if (options.offline === 'fail') failWaiting(error)
+    scheduleRetry(code, reason, goingAway)
+  }
+
+  function scheduleRetry(code?: number, reason?: string, soon = false): void {
+    if (closedForGood) return
+    if (reconnect === false || attempt >= (reconnect.maxAttempts ?? Infinity)) {
+      return giveUp(new RtError('CONNECTION_LOST', 'Could not connect'), code, reason)
+    }
+    const info: Omit<StateChange, 'state'> = {}
+    if (code !== undefined) info.code = code
+    if (reason !== undefined) info.reason = reason
+    setState(state === 'connecting' ? 'connecting' : 'reconnecting', info)
+    // After a goaway the server asked us to move: go at once (with a little jitter), do not back off.
+    const delay = soon ? backoffDelay(0, reconnect) : backoffDelay(attempt, reconnect)
+    attempt++
+    retryTimer = setTimeout(() => void connect(), delay)
+  }
+
+  function failWaiting(error: RtError): void {
+    for (const call of waiting.splice(0)) {
+      settle(call)
+      call.reject(error)
+    }
+  }
+
+  function giveUp(error: Error, code?: number, reason?: string): void {
+    closedForGood = true
+    finalError = error
+    if (retryTimer) clearTimeout(retryTimer)
+    const lostError = error instanceof RtError ? error : new RtError('CONNECTION_LOST', error.message, undefined, { cause: error })
+    for (const call of [...pending.values()]) {
+      settle(call)
+      call.reject(lostError)
+    }
+    const info: Omit<StateChange, 'state'> = { error }
+    if (code !== undefined) info.code = code
+    if (reason !== undefined) info.reason = reason
+    setState('closed', info)
+  }
+
+  function call(name: string, input: unknown, opts: CallOptions = {}): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (closedForGood) return reject(finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'))
+      if (opts.signal?.aborted) return reject(opts.signal.reason)
+      const open = state === 'open' && socket && !goingAway
+      if (!open && (opts.offline ?? options.offline) === 'fail') return reject(new RtError('CONNECTION_LOST', 'Not connected'))
+      const c: PendingCall = { id: nextId++, name, input, resolve, reject, timer: undefined, socket: undefined, cleanup: () => {} }
+      const timeout = opts.timeout ?? options.callTimeoutMs ?? 10_000
+      c.timer = setTimeout(() => {
+        settle(c)
+        reject(new RtError('TIMEOUT', `Call "${name}" timed out after ${timeout} ms`))
+      }, timeout)
+      const onAbort = () => {
+        settle(c)
+        reject(opts.signal?.reason)
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      c.cleanup = () => {
+        clearTimeout(c.timer)
+        opts.signal?.removeEventListener('abort', onAbort)
+      }
+      pending.set(c.id, c)
+      if (open) write(c, socket!)
+      else waiting.push(c)
+    })
+  }
+
+  const callers: Record<string, (input?: unknown, opts?: CallOptions) => Promise<unknown>> = {}
+  for (const name of view.procedures.keys()) callers[name] = (input, opts) => call(name, input, opts)
+
+  const readyWaiters = new Set<{ resolve: () => void; reject: (e: unknown) => void }>()
+  stateListeners.add(({ state: s, error }) => {
+    if (s !== 'open' && s !== 'closed') return
+    for (const w of readyWaiters) s === 'open' ? w.resolve() : w.reject(error ?? new RtError('CONNECTION_LOST', 'Client is closed'))
+    readyWaiters.clear()
+  })
+
+  const client = {
+    call: Object.freeze(callers),
+    on(event: string, listener: (payload: unknown) => void) {
+      if (!view.events.has(event)) throw new RtError('NOT_FOUND', `Event "${event}" is not in role "${options.role}"'s vocabulary`)
+      let set = listeners.get(event)
+      if (!set) listeners.set(event, (set = new Set()))
+      const l = (p: unknown) => listener(p)
+      set.add(l)
+      return () => void set.delete(l)
+    },
+    get state() {
+      return state
+    },
+    get connId() {
+      return connId
+    },
+    get nodeId() {
+      return nodeId
+    },
+    onStateChange(listener: (change: StateChange) => void) {
+      stateListeners.add(listener)
+      return () => void stateListeners.delete(listener)
+    },
+    ready() {
+      if (state === 'open') return Promise.resolve()
+      if (closedForGood) return Promise.reject(finalError ?? new RtError('CONNECTION_LOST', 'Client is closed'))
+      return new Promise<void>((resolve, reject) => readyWaiters.add({ resolve, reject }))
+    },
+    async close() {
+      if (closedForGood && !socket) return
+      const s = socket
+      giveUp(new RtError('CONNECTION_LOST', 'Client closed'))
+      socket = undefined
+      if (watchdog) clearInterval(watchdog)
+      if (s) {
+        s.onmessage = null
+        await new Promise<void>((resolve) => {
+          if (s.readyState === 3) return resolve()
+          s.onclose = () => resolve()
+          try {
+            s.close(CloseCode.NORMAL, 'client closed')
+          } catch {
+            resolve()
+          }
+          setTimeout(resolve, 1_000)
+        })
+        s.onclose = null
+      }
+    },
+    [Symbol.asyncDispose]() {
+      return client.close()
+    },
+  }
+  void connect()
+  return client as unknown as Client<C, R>
+}

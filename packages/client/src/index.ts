@@ -1,0 +1,14 @@
+export { createClient } from './create-client.js'
+export { backoffDelay } from './backoff.js'
+export type { ReconnectOptions } from './backoff.js'
+export type {
+  CallOptions,
+  Client,
+  ClientOptions,
+  ClientState,
+  StateChange,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.js'
+export { CloseCode, RtError } from '@rt/contract'
+export type { RtErrorCode } from '@rt/contract'

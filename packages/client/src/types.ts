@@ -1,0 +1,90 @@
+import type {
+  AnyContract,
+  CallInput,
+  CallOutput,
+  Encoder,
+  EventName,
+  MessagesOf,
+  PayloadOut,
+  ProcedureName,
+  RoleOf,
+} from '@rt/contract'
+import type { ReconnectOptions } from './backoff.js'
+
+/** `connecting` (first attempt), `open`, `reconnecting` (link lost, retrying), `closed` (for good). */
+export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed'
+
+/** The part of the WebSocket API the client uses: the browser's, or the `ws` package's. */
+export interface WebSocketLike {
+  readonly readyState: number
+  binaryType: string
+  onopen: ((ev: unknown) => void) | null
+  onmessage: ((ev: { data: unknown }) => void) | null
+  onclose: ((ev: { code: number; reason: string }) => void) | null
+  onerror: ((ev: unknown) => void) | null
+  send(data: string | ArrayBufferLike | Uint8Array): void
+  close(code?: number, reason?: string): void
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike
+
+export interface ClientOptions<R extends string> {
+  /** ws:// or wss:// URL of an @rt server (or a function, called before every attempt). */
+  url: string | (() => string)
+  role: R
+  /** Sent in the hello; a function is called again before every connection attempt. */
+  auth?: unknown | (() => unknown | Promise<unknown>)
+  /** WebSocket implementation. @default globalThis.WebSocket (pass `ws` on Node 20) */
+  WebSocket?: WebSocketConstructor
+  reconnect?: ReconnectOptions | false
+  /** Default timeout of a call, waiting time while offline included. @default 10_000 */
+  callTimeoutMs?: number
+  /** What a call does while disconnected: wait for the next connection, or fail at once. @default 'wait' */
+  offline?: 'wait' | 'fail'
+  /** Validate inbound payloads and results against the contract. @default true */
+  validate?: boolean
+  /** @default jsonEncoder */
+  encoder?: Encoder
+  /** Receives errors no promise can carry (a listener threw, a push failed validation). @default silent */
+  onError?: (error: unknown) => void
+}
+
+export interface CallOptions {
+  /** @default the client's callTimeoutMs */
+  timeout?: number
+  signal?: AbortSignal
+  /** @default the client's `offline` option */
+  offline?: 'wait' | 'fail'
+}
+
+type Caller<C extends AnyContract, R extends RoleOf<C>, P> =
+  undefined extends CallInput<C, R, P>
+    ? (input?: CallInput<C, R, P>, options?: CallOptions) => Promise<CallOutput<C, R, P>>
+    : (input: CallInput<C, R, P>, options?: CallOptions) => Promise<CallOutput<C, R, P>>
+
+/** Info passed with a state change. */
+export interface StateChange {
+  state: ClientState
+  /** Close code of the link that dropped, when there was one. */
+  code?: number
+  reason?: string
+  /** Set when the client gave up: why. */
+  error?: Error
+}
+
+export interface Client<C extends AnyContract, R extends RoleOf<C>> extends AsyncDisposable {
+  /** One typed function per procedure of the role (own and shared). */
+  readonly call: { readonly [P in ProcedureName<C, R>]: Caller<C, R, P> }
+  /** Listens to an event; returns a function that stops listening. */
+  on<E extends EventName<C, R>>(event: E, listener: (payload: PayloadOut<MessagesOf<C, R>, E>) => void): () => void
+  readonly state: ClientState
+  onStateChange(listener: (change: StateChange) => void): () => void
+  /** Id of the current connection (changes on every reconnect). */
+  readonly connId: string | undefined
+  /** Node the client is connected to. */
+  readonly nodeId: string | undefined
+  /** Resolves when the client is open (at once if it is). Rejects if it closes for good first. */
+  ready(): Promise<void>
+  /** Closes for good; pending calls reject with CONNECTION_LOST. */
+  close(): Promise<void>
+}

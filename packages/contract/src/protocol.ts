@@ -1,0 +1,114 @@
+import type { RtErrorCode } from './errors.js'
+import type { SchemaIssue } from './schema.js'
+
+/** Wire protocol version. A client speaking another version is closed with UNSUPPORTED_VERSION. */
+export const PROTOCOL_VERSION = 1
+
+/** WebSocket close codes @rt uses. 1xxx are the standard ones; 4xxx are @rt's own. */
+export const CloseCode = {
+  /** Closed on purpose by either side. */
+  NORMAL: 1000,
+  /** The server is shutting down (sent after a `goaway`): reconnect, possibly elsewhere. */
+  GOING_AWAY: 1001,
+  /** A frame exceeded `limits.maxFrameBytes`. */
+  MESSAGE_TOO_BIG: 1009,
+  /** A frame that is not valid @rt protocol, or a message before `hello`. */
+  PROTOCOL_ERROR: 4000,
+  /** `authenticate` threw, or the role is unknown. The client does not retry. */
+  UNAUTHORIZED: 4001,
+  /** No `hello` within `limits.handshakeTimeoutMs`. */
+  HANDSHAKE_TIMEOUT: 4002,
+  /** The request's Origin is not allowed. The client does not retry. */
+  FORBIDDEN: 4003,
+  /** Nothing heard within the dead-link timeout. */
+  HEARTBEAT_TIMEOUT: 4004,
+  /** Outbound buffer over `limits.maxBufferedBytes`: the client reads too slowly. */
+  SLOW_CONSUMER: 4005,
+  /** Too many frames over the rate limit in a row. */
+  RATE_LIMITED: 4006,
+  /** The client speaks another protocol version. The client does not retry. */
+  UNSUPPORTED_VERSION: 4007,
+} as const
+
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** Close codes after which a client stops reconnecting: retrying cannot help. */
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.UNAUTHORIZED,
+  CloseCode.FORBIDDEN,
+  CloseCode.UNSUPPORTED_VERSION,
+])
+
+// ---- client → server -------------------------------------------------------------------
+export interface HelloFrame { t: 'hello'; v: number; role: string; auth?: unknown }
+export interface CallFrame { t: 'call'; id: number; p: string; d?: unknown }
+export interface SubFrame { t: 'sub'; id: number; n: string; q?: unknown }
+export interface UnsubFrame { t: 'unsub'; n: string; k: string }
+export interface PingFrame { t: 'ping' }
+export interface PongFrame { t: 'pong' }
+export type ClientFrame = HelloFrame | CallFrame | SubFrame | UnsubFrame | PingFrame | PongFrame
+
+// ---- server → client -------------------------------------------------------------------
+export interface WelcomeFrame { t: 'welcome'; v: number; conn: string; node: string; hb: number }
+export interface ResultFrame { t: 'result'; id: number; d?: unknown }
+export interface ErrorFrame { t: 'error'; id?: number; code: RtErrorCode; message: string; data?: unknown }
+export interface EventFrame { t: 'event'; n: string; d: unknown }
+/** A topic message. `k` names the stream (canonical params key, '' without params). */
+export interface PubFrame { t: 'pub'; n: string; k: string; d: unknown }
+export interface GoawayFrame { t: 'goaway'; reason: string }
+export type ServerFrame = WelcomeFrame | ResultFrame | ErrorFrame | EventFrame | PubFrame | GoawayFrame | PingFrame | PongFrame
+
+/** Data of a BAD_REQUEST error caused by schema validation. */
+export interface ValidationErrorData { issues: SchemaIssue[] }
+
+/** Acknowledgement of a `sub`: the stream key the server assigned. */
+export interface SubAck { k: string }
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
+
+/** Checks the shape of a decoded client frame; returns null when it is not valid protocol. */
+export function parseClientFrame(raw: unknown): ClientFrame | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
+  const f = raw as Record<string, unknown>
+  switch (f.t) {
+    case 'call':
+      return isInt(f.id) && isName(f.p) ? (f as unknown as CallFrame) : null
+    case 'ping':
+    case 'pong':
+      return f as unknown as PingFrame | PongFrame
+    case 'sub':
+      return isInt(f.id) && isName(f.n) ? (f as unknown as SubFrame) : null
+    case 'unsub':
+      return isName(f.n) && typeof f.k === 'string' ? (f as unknown as UnsubFrame) : null
+    case 'hello':
+      return typeof f.v === 'number' && isName(f.role) ? (f as unknown as HelloFrame) : null
+    default:
+      return null
+  }
+}
+
+/** Checks the shape of a decoded server frame; returns null when it is not valid protocol. */
+export function parseServerFrame(raw: unknown): ServerFrame | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
+  const f = raw as Record<string, unknown>
+  switch (f.t) {
+    case 'event':
+    case 'pub':
+      return isName(f.n) ? (f as unknown as ServerFrame) : null
+    case 'result':
+      return isInt(f.id) ? (f as unknown as ResultFrame) : null
+    case 'error':
+      return typeof f.code === 'string' && typeof f.message === 'string' ? (f as unknown as ErrorFrame) : null
+    case 'ping':
+    case 'pong':
+    case 'goaway':
+      return f as unknown as ServerFrame
+    case 'welcome':
+      return typeof f.conn === 'string' && typeof f.node === 'string' && typeof f.hb === 'number'
+        ? (f as unknown as WelcomeFrame)
+        : null
+    default:
+      return null
+  }
+}

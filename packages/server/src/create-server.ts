@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto'
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  RtError,
+  indexContract,
+  jsonEncoder,
+  parseClientFrame,
+  type AnyContract,
+  type Frame,
+  type HelloFrame,
+} from '@rt/contract'
+import { Connection, type NodeCore } from './connection.js'
+import { resolveLimits } from './limits.js'
+import { createMemoryBus } from './memory-bus.js'
+import type { SocketListener, TransportHandler, TransportRequest, TransportSocket } from './transport.js'
+import type { BaseContext, DisconnectReason, ErrorContext, Server, ServerOptions } from './types.js'
+
+type AnyHandler = (input: unknown, ctx: BaseContext, conn: Connection) => unknown
+
+const PING = '{"t":"ping"}'
+
+function defaultOnError(error: unknown, context: ErrorContext): void {
+  const where = `${context.where}${context.procedure ? ` ${context.procedure}` : ''}${context.connId ? ` (conn ${context.connId})` : ''}`
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  process.stderr.write(`[@rt/server] error in ${where}: ${detail}\n`)
+}
+
+function originCheck(origins: ServerOptions<AnyContract, BaseContext>['origins']): (origin: string | undefined) => boolean {
+  if (origins === undefined) return () => true
+  if (typeof origins === 'function') return origins
+  const allowed = new Set(origins)
+  return (origin) => origin !== undefined && allowed.has(origin)
+}
+
+/** Collects the handlers into role → procedure → function, failing fast on any missing one. */
+function resolveHandlers(contract: AnyContract, handlers: Record<string, Record<string, unknown> | undefined>) {
+  const { roles } = indexContract(contract)
+  const table = new Map<string, Map<string, AnyHandler>>()
+  const missing: string[] = []
+  for (const [role, view] of roles) {
+    const t = new Map<string, AnyHandler>()
+    for (const name of view.procedures.keys()) {
+      const isShared = Object.hasOwn(contract.shared.clientToServer ?? {}, name)
+      const fn = isShared ? handlers.shared?.[name] : handlers[role]?.[name]
+      if (typeof fn === 'function') t.set(name, fn as AnyHandler)
+      else missing.push(isShared ? `shared.${name}` : `${role}.${name}`)
+    }
+    table.set(role, t)
+  }
+  if (missing.length > 0) throw new TypeError(`createServer: missing handlers for ${[...new Set(missing)].join(', ')}`)
+  return { roles, table }
+}
+
+/** Creates an @rt server node. Call `listen()` to start accepting connections. */
+export function createServer<C extends AnyContract, Ctx extends BaseContext>(options: ServerOptions<C, Ctx>): Server<C, Ctx> {
+  const { contract, transport } = options
+  const { roles, table } = resolveHandlers(contract, options.handlers as Record<string, Record<string, unknown>>)
+  const limits = resolveLimits(options.limits)
+  const encoder = options.encoder ?? jsonEncoder
+  const report = options.onError ?? defaultOnError
+  const allowOrigin = originCheck(options.origins)
+  const nodeId = options.nodeId ?? randomBytes(6).toString('base64url')
+  const bus = options.bus ?? createMemoryBus()
+  const connections = new Map<string, Connection>()
+  const handshaking = new Set<TransportSocket>()
+  let seq = 0
+  let listening = false
+  let draining = false
+  let closing: Promise<void> | undefined
+  let sweep: ReturnType<typeof setInterval> | undefined
+
+  const safely = (where: ErrorContext['where'], connId: string, fn: () => unknown): void => {
+    try {
+      const r = fn()
+      if (r instanceof Promise) r.catch((e: unknown) => report(e, { where, connId }))
+    } catch (e) {
+      report(e, { where, connId })
+    }
+  }
+
+  const core: NodeCore = {
+    nodeId,
+    encoder,
+    limits,
+    validateOutput: options.validateOutput ?? process.env.NODE_ENV !== 'production',
+    get draining() {
+      return draining
+    },
+    handler: (role, procedure) => table.get(role)?.get(procedure),
+    report,
+    detach(conn: Connection, reason: DisconnectReason) {
+      if (!connections.delete(conn.id)) return
+      if (options.onDisconnect) {
+        safely('onDisconnect', conn.id, () => options.onDisconnect?.(conn as never, conn.ctx as Ctx, reason))
+      }
+    },
+  }
+
+  async function admit(socket: TransportSocket, request: TransportRequest, hello: HelloFrame): Promise<Connection | null> {
+    if (hello.v !== PROTOCOL_VERSION) {
+      socket.close(CloseCode.UNSUPPORTED_VERSION, `protocol version ${PROTOCOL_VERSION} required`)
+      return null
+    }
+    const view = roles.get(hello.role)
+    if (!view) {
+      socket.close(CloseCode.UNAUTHORIZED, `unknown role "${hello.role.slice(0, 64)}"`)
+      return null
+    }
+    let ctx: Ctx
+    try {
+      ctx = await options.authenticate({ role: hello.role, auth: hello.auth, request })
+      if (typeof ctx?.user?.id !== 'string' || ctx.user.id === '') throw new TypeError('authenticate must return { user: { id: string } }')
+    } catch (e) {
+      if (!(e instanceof RtError)) report(e, { where: 'authenticate' })
+      // The reason is a close-frame string: at most 123 bytes.
+      socket.close(CloseCode.UNAUTHORIZED, e instanceof RtError ? e.message.slice(0, 120) : 'unauthorized')
+      return null
+    }
+    if (draining) {
+      socket.close(CloseCode.GOING_AWAY, 'server shutting down')
+      return null
+    }
+    const conn = new Connection(`${nodeId}.${(++seq).toString(36)}`, hello.role, ctx, view, socket, core)
+    connections.set(conn.id, conn)
+    if (options.onConnection) {
+      try {
+        await options.onConnection(conn as never, ctx)
+      } catch (e) {
+        report(e, { where: 'onConnection', connId: conn.id })
+      }
+    }
+    if (conn.closed) return null
+    conn.send(encoder.encode({ t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: nodeId, hb: limits.heartbeatIntervalMs }))
+    return conn
+  }
+
+  const handler: TransportHandler = {
+    upgrade(request) {
+      if (draining) return { status: 503, message: 'Server shutting down' }
+      if (!allowOrigin(request.headers.origin)) return { status: 403, message: 'Origin not allowed' }
+      return true
+    },
+    open(socket, request): SocketListener {
+      let conn: Connection | null = null
+      let phase: 'hello' | 'auth' | 'open' | 'gone' = 'hello'
+      const early: Frame[] = []
+      handshaking.add(socket)
+      const timer = setTimeout(() => socket.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), limits.handshakeTimeoutMs)
+      const endHandshake = () => {
+        clearTimeout(timer)
+        handshaking.delete(socket)
+      }
+      return {
+        message(data) {
+          if (phase === 'open') return conn?.receive(data)
+          if (phase === 'auth') {
+            // Frames pipelined behind the hello wait for authentication; a flood is a protocol error.
+            if (early.length < 32) early.push(data)
+            else socket.close(CloseCode.PROTOCOL_ERROR, 'too many frames before welcome')
+            return
+          }
+          if (phase !== 'hello') return
+          let frame
+          try {
+            frame = parseClientFrame(encoder.decode(data))
+          } catch {
+            frame = null
+          }
+          if (frame?.t !== 'hello') {
+            socket.close(CloseCode.PROTOCOL_ERROR, 'expected hello')
+            return
+          }
+          phase = 'auth'
+          admit(socket, request, frame).then(
+            (c) => {
+              endHandshake()
+              if (!c || phase === 'gone') {
+                if (c && !c.closed) c.close(CloseCode.NORMAL, '')
+                return
+              }
+              conn = c
+              phase = 'open'
+              for (const f of early.splice(0)) c.receive(f)
+            },
+            (e: unknown) => {
+              endHandshake()
+              report(e, { where: 'authenticate' })
+              socket.close(CloseCode.UNAUTHORIZED, 'unauthorized')
+            },
+          )
+        },
+        close(code, reason) {
+          phase = 'gone'
+          endHandshake()
+          if (conn && !conn.closed) {
+            conn.closed = true
+            core.detach(conn, { code, reason })
+          }
+        },
+      }
+    },
+  }
+
+  function heartbeat(): void {
+    const deadline = performance.now() - limits.heartbeatTimeoutMs
+    for (const conn of connections.values()) {
+      if (conn.lastSeen < deadline) conn.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+      else conn.send(PING)
+    }
+  }
+
+  async function shutdown(): Promise<void> {
+    draining = true
+    if (sweep) clearInterval(sweep)
+    const goaway = encoder.encode({ t: 'goaway', reason: 'shutdown' })
+    const open = [...connections.values()]
+    for (const conn of open) conn.send(goaway)
+    for (const socket of handshaking) socket.close(CloseCode.GOING_AWAY, 'server shutting down')
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.all(open.map((c) => c.settledCalls())),
+      new Promise<void>((r) => (timer = setTimeout(r, limits.closeTimeoutMs))),
+    ])
+    clearTimeout(timer)
+    const lost = new RtError('UNAVAILABLE', 'Server shut down before the call finished')
+    for (const conn of open) {
+      conn.failInFlight(lost)
+      conn.close(CloseCode.GOING_AWAY, 'server shutting down')
+    }
+    if (listening) await transport.close()
+    await bus.close()
+  }
+
+  const server = {
+    nodeId,
+    connections,
+    async listen() {
+      if (closing) throw new Error('server is closed')
+      if (listening) throw new Error('server is already listening')
+      const address = await transport.listen(handler, { maxFrameBytes: limits.maxFrameBytes })
+      listening = true
+      sweep = setInterval(heartbeat, limits.heartbeatIntervalMs)
+      sweep.unref()
+      return address
+    },
+    close() {
+      closing ??= shutdown()
+      return closing
+    },
+    [Symbol.asyncDispose]() {
+      return server.close()
+    },
+  }
+  return server as unknown as Server<C, Ctx>
+}

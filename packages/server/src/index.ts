@@ -1,0 +1,26 @@
+export { createServer } from './create-server.js'
+export { createMemoryBus, createMemoryHub } from './memory-bus.js'
+export type { MemoryBusOptions, MemoryHub } from './memory-bus.js'
+export { DEFAULT_LIMITS } from './limits.js'
+export type { Limits } from './limits.js'
+export type {
+  AuthenticateInput,
+  BaseContext,
+  Conn,
+  DisconnectReason,
+  ErrorContext,
+  Handler,
+  Handlers,
+  Server,
+  ServerOptions,
+} from './types.js'
+export type {
+  SocketListener,
+  Transport,
+  TransportHandler,
+  TransportListenOptions,
+  TransportRequest,
+  TransportSocket,
+} from './transport.js'
+export { CloseCode, RtError } from '@rt/contract'
+export type { Bus, BusStatus, BusSubscription, Encoder, RtErrorCode } from '@rt/contract'

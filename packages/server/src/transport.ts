@@ -1,0 +1,55 @@
+import type { Frame } from '@rt/contract'
+
+/** What the core learns about the HTTP upgrade that opened a socket. */
+export interface TransportRequest {
+  url: string
+  headers: Readonly<Record<string, string | undefined>>
+  remoteAddress: string
+}
+
+/** One client socket, as a transport exposes it to the core. */
+export interface TransportSocket {
+  /** Queues a frame. Transports coalesce writes per socket per event-loop turn. */
+  send(frame: Frame): void
+  /** Flushes what is queued, then closes with a WebSocket close code. Safe to call twice. */
+  close(code: number, reason?: string): void
+  /** Bytes queued for this socket and not yet written to the kernel. */
+  readonly bufferedAmount: number
+  /** With native pub/sub only: start receiving frames published on `channel`. */
+  subscribe?(channel: string): void
+  /** With native pub/sub only. */
+  unsubscribe?(channel: string): void
+}
+
+/** What the core does with one socket's traffic; returned by `TransportHandler.open`. */
+export interface SocketListener {
+  message(data: Frame): void
+  /** The socket is gone. Called exactly once, whoever closed it. */
+  close(code: number, reason: string): void
+  /** The outbound buffer has drained (transports that can tell). */
+  drain?(): void
+}
+
+/** The core's side of a transport. */
+export interface TransportHandler {
+  /** Decides synchronously, during the upgrade, whether to accept it: an HTTP status to refuse. */
+  upgrade(request: TransportRequest): true | { status: number; message: string }
+  open(socket: TransportSocket, request: TransportRequest): SocketListener
+}
+
+export interface TransportListenOptions {
+  /** Largest inbound frame in bytes; larger ones close the socket with 1009. */
+  maxFrameBytes: number
+}
+
+/**
+ * A WebSocket server adapter. Small on purpose: the core owns every behaviour; an adapter
+ * moves frames. `publish` is an optional capability (native pub/sub) the core uses when present.
+ */
+export interface Transport {
+  listen(handler: TransportHandler, options: TransportListenOptions): Promise<{ port: number }>
+  /** Stops accepting and releases the listening socket. Open sockets were closed by the core before. */
+  close(): Promise<void>
+  /** Native pub/sub: deliver `frame` to every socket subscribed to `channel`, with one call. */
+  publish?(channel: string, frame: Frame): void
+}

@@ -1,0 +1,191 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Frame } from '@rt/contract'
+import type { SocketListener, Transport, TransportHandler, TransportRequest, TransportSocket } from '@rt/server'
+
+export type WsTransportOptions =
+  | {
+      /** Port to listen on; 0 picks a free one. */
+      port: number
+      /** @default all interfaces */
+      host?: string
+      path?: string
+    }
+  | {
+      /** Attach to an existing HTTP server (it keeps serving its other routes). */
+      server: HttpServer
+      /** Only upgrades on this path are taken; others are left to other listeners. @default any path */
+      path?: string
+    }
+
+/** How long a closing socket may take to finish the close handshake before it is destroyed. */
+const CLOSE_GRACE_MS = 2_000
+
+/** Queues frames per socket and writes a socket's whole queue in one corked batch per turn. */
+class WsSocket implements TransportSocket {
+  queue: Frame[] = []
+  queuedBytes = 0
+  closed = false
+  listener: SocketListener | undefined
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly flusher: Flusher,
+  ) {}
+
+  get bufferedAmount(): number {
+    return this.queuedBytes + this.ws.bufferedAmount
+  }
+
+  send(frame: Frame): void {
+    if (this.closed) return
+    this.queue.push(frame)
+    this.queuedBytes += typeof frame === 'string' ? frame.length : frame.byteLength
+    if (this.queue.length === 1) this.flusher.mark(this)
+  }
+
+  flush(): void {
+    const frames = this.queue
+    if (frames.length === 0) return
+    this.queue = []
+    this.queuedBytes = 0
+    if (this.ws.readyState !== 1) return
+    // `_socket` is ws's underlying net.Socket: corking it turns N frames into one writev.
+    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+    raw?.cork()
+    for (const f of frames) {
+      if (typeof f === 'string') this.ws.send(this.flusher.bytes(f), { binary: false })
+      else this.ws.send(f, { binary: true })
+    }
+    raw?.uncork()
+  }
+
+  close(code: number, reason?: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.flush()
+    try {
+      this.ws.close(code, reason)
+    } catch {
+      this.ws.terminate()
+    }
+    // A dead peer never answers the close frame: do not wait ws's 30 s for it.
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+  }
+}
+
+/** One flush per event-loop turn for every socket that has frames queued. */
+class Flusher {
+  private dirty: WsSocket[] = []
+  private scheduled = false
+  // One broadcast puts the same string in many queues: convert it to bytes once.
+  private lastString: string | undefined
+  private lastBytes: Buffer | undefined
+
+  mark(s: WsSocket): void {
+    this.dirty.push(s)
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.run)
+    }
+  }
+
+  bytes(s: string): Buffer {
+    if (s !== this.lastString) {
+      this.lastString = s
+      this.lastBytes = Buffer.from(s)
+    }
+    return this.lastBytes as Buffer
+  }
+
+  run = (): void => {
+    this.scheduled = false
+    const batch = this.dirty
+    this.dirty = []
+    for (const s of batch) s.flush()
+    this.lastString = this.lastBytes = undefined
+  }
+}
+
+function toRequest(req: IncomingMessage): TransportRequest {
+  return { url: req.url ?? '/', headers: req.headers as Record<string, string | undefined>, remoteAddress: req.socket.remoteAddress ?? '' }
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`)
+}
+
+/** A `Transport` over the `ws` package: a port of its own, or attached to an existing HTTP server. */
+export function createWsTransport(options: WsTransportOptions): Transport {
+  let http: HttpServer | undefined
+  let wss: WebSocketServer | undefined
+  let onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined
+  const flusher = new Flusher()
+
+  return {
+    async listen(handler: TransportHandler, { maxFrameBytes }) {
+      if (wss) throw new Error('ws transport is already listening')
+      const server = 'server' in options ? options.server : createHttpServer((_req, res) => res.writeHead(426).end('Upgrade Required'))
+      const path = options.path
+      const ws = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: true })
+      wss = ws
+      onUpgrade = (req, socket, head) => {
+        if (path !== undefined && (req.url ?? '/').split('?')[0] !== path) {
+          if (!('server' in options)) refuse(socket, 404, 'Not Found')
+          return
+        }
+        socket.on('error', () => socket.destroy())
+        const request = toRequest(req)
+        const verdict = handler.upgrade(request)
+        if (verdict !== true) return refuse(socket, verdict.status, verdict.message)
+        ws.handleUpgrade(req, socket, head, (client) => {
+          const s = new WsSocket(client, flusher)
+          const listener = handler.open(s, request)
+          s.listener = listener
+          client.on('message', (data: Buffer, isBinary: boolean) => listener.message(isBinary ? new Uint8Array(data) : data.toString()))
+          client.on('error', () => {})
+          client.once('close', (code: number, reason: Buffer) => {
+            s.closed = true
+            s.queue = []
+            s.queuedBytes = 0
+            listener.close(code, reason.toString())
+          })
+        })
+      }
+      server.on('upgrade', onUpgrade)
+      if ('server' in options) {
+        const a = server.address()
+        return { port: typeof a === 'object' && a ? a.port : 0 }
+      }
+      http = server
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+      const a = server.address()
+      return { port: typeof a === 'object' && a ? a.port : options.port }
+    },
+
+    async close() {
+      if (!wss) return
+      const ws = wss
+      wss = undefined
+      for (const client of ws.clients) client.terminate()
+      if ('server' in options) {
+        if (onUpgrade) options.server.off('upgrade', onUpgrade)
+      } else if (http) {
+        const h = http
+        http = undefined
+        await new Promise<void>((r) => {
+          h.close(() => r())
+          h.closeAllConnections()
+        })
+      }
+      await new Promise<void>((r) => ws.close(() => r()))
+    },
+  }
+}

@@ -1,0 +1,233 @@
+import { once } from 'node:events'
+import { describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
+import { CloseCode, RtError } from '@rt/contract'
+import type { StateChange } from '@rt/client'
+import { connect, startServer, until, type TransportFactory } from '../harness.js'
+import { rawSocket } from '../raw.js'
+import { spawnNode } from '../spawn.js'
+
+/** Connection lifecycle: auth, handshake, reconnection, restarts, crashes, graceful close, heartbeats. */
+export function describeLifecycle(name: string, transport: TransportFactory) {
+  describe(`connection lifecycle over ${name}`, () => {
+    it('passes role, auth and the request to authenticate, and ctx to handlers and hooks', async () => {
+      const seen: unknown[] = []
+      const connected: string[] = []
+      await using s = await startServer(transport, {
+        authenticate: ({ role, auth, request }) => {
+          seen.push({ role, auth, hasHeaders: typeof request.headers.host === 'string' })
+          return { user: { id: (auth as { name: string }).name, name: 'Ann' } }
+        },
+        onConnection: (conn, ctx) => void connected.push(`${conn.role}:${ctx.user.id}`),
+      })
+      await using client = connect(s.url, 'user', { auth: () => ({ name: 'u1' }) })
+      expect((await client.call.whoami({})).user).toBe('u1')
+      expect(seen).toEqual([{ role: 'user', auth: { name: 'u1' }, hasHeaders: true }])
+      expect(connected).toEqual(['user:u1'])
+    })
+
+    it('refuses a failed authentication with close code 4001; the client stops for good', async () => {
+      await using s = await startServer(transport)
+      await using client = connect(s.url, 'user', { auth: { token: 'bad' } })
+      const changes: StateChange[] = []
+      client.onStateChange((c) => changes.push(c))
+      const err = (await client.ready().catch((e: unknown) => e)) as RtError
+      expect(err).toBeInstanceOf(RtError)
+      expect(err.code).toBe('UNAUTHORIZED')
+      expect(err.message).toBe('Bad token')
+      expect(client.state).toBe('closed')
+      expect(changes.at(-1)).toMatchObject({ state: 'closed', code: CloseCode.UNAUTHORIZED })
+      await expect(client.call.ping({})).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+      expect(s.srv.connections.size).toBe(0)
+    })
+
+    it('runs no handler before authentication: a call before hello closes the socket (4000)', async () => {
+      let ran = false
+      await using s = await startServer(transport, { onConnection: () => void (ran = true) })
+      await using raw = await rawSocket(s.url)
+      raw.send({ t: 'call', id: 1, p: 'ping', d: {} })
+      expect((await raw.closed()).code).toBe(CloseCode.PROTOCOL_ERROR)
+      expect(ran).toBe(false)
+      expect(raw.frames).toEqual([])
+    })
+
+    it('closes with 4007 on another protocol version and 4001 on an unknown role', async () => {
+      await using s = await startServer(transport)
+      await using a = await rawSocket(s.url)
+      a.send({ t: 'hello', v: 99, role: 'user', auth: {} })
+      expect((await a.closed()).code).toBe(CloseCode.UNSUPPORTED_VERSION)
+      await using b = await rawSocket(s.url)
+      b.send({ t: 'hello', v: 1, role: 'admin', auth: {} })
+      expect((await b.closed()).code).toBe(CloseCode.UNAUTHORIZED)
+    })
+
+    it('closes a socket that sends no hello within the handshake timeout (4002)', async () => {
+      await using s = await startServer(transport, { limits: { handshakeTimeoutMs: 100 } })
+      await using raw = await rawSocket(s.url)
+      const started = Date.now()
+      expect((await raw.closed()).code).toBe(CloseCode.HANDSHAKE_TIMEOUT)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(80)
+    })
+
+    it('closes a socket that sends a frame over maxFrameBytes (1009), and the server stays up', async () => {
+      await using s = await startServer(transport, { limits: { maxFrameBytes: 1024 } })
+      await using raw = await rawSocket(s.url)
+      await raw.hello()
+      raw.send({ t: 'call', id: 1, p: 'echo', d: { text: 'x'.repeat(2048) } })
+      expect((await raw.closed()).code).toBe(CloseCode.MESSAGE_TOO_BIG)
+      await using client = connect(s.url, 'user')
+      expect(await client.call.echo({ text: 'small' })).toEqual({ text: 'small' })
+    })
+
+    it('answers malformed frames with a protocol error, without crashing, while other connections work', async () => {
+      await using s = await startServer(transport)
+      await using other = connect(s.url, 'user')
+      await other.ready()
+      await using raw = await rawSocket(s.url)
+      await raw.hello()
+      for (const bad of ['{not json', '[]', '{"t":"call"}', '{"t":"bogus"}', 'null', '{"t":"call","id":-1,"p":"ping"}']) raw.send(bad)
+      for (let i = 0; i < 6; i++) expect(await raw.next((f) => f.t === 'error' && f.id === undefined)).toMatchObject({ code: 'BAD_REQUEST' })
+      raw.send({ t: 'call', id: 9, p: 'ping', d: {} })
+      expect(await raw.next((f) => f.id === 9)).toMatchObject({ t: 'result' })
+      expect(await other.call.echo({ text: 'still here' })).toEqual({ text: 'still here' })
+      expect(s.errors).toEqual([])
+    })
+
+    it('refuses an Origin outside the allow-list with HTTP 403', async () => {
+      await using s = await startServer(transport, { origins: ['https://app.example'] })
+      await expect(rawSocket(s.url, { origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403 })
+      await using ok = await rawSocket(s.url, { origin: 'https://app.example' })
+      expect((await ok.hello()).t).toBe('welcome')
+    })
+
+    it('reconnects after a server restart with a new conn.id, running onConnection again', async () => {
+      const connected: string[] = []
+      const s1 = await startServer(transport, { onConnection: (c) => void connected.push(c.id) })
+      const port = s1.port
+      await using client = connect(s1.url, 'user')
+      const states: string[] = []
+      client.onStateChange((c) => states.push(c.state))
+      await client.ready()
+      const firstId = client.connId
+      const gotMessages: string[] = []
+      client.on('message', (m) => gotMessages.push(m.text))
+      await s1.srv.close()
+      await using s2 = await startServer(transport, { port, onConnection: (c) => void connected.push(c.id) })
+      await until(() => client.state === 'open' && client.connId !== firstId, 10_000, 'reconnect')
+      expect(states).toContain('reconnecting')
+      expect(client.connId).not.toBe(firstId)
+      expect(connected).toHaveLength(2)
+      expect(connected[1]).toBe(client.connId)
+      // Listeners survive the reconnect.
+      await client.call.notify({})
+      await until(() => gotMessages.length === 1)
+      expect(s2.srv.connections.has(client.connId!)).toBe(true)
+    })
+
+    it('rejects a call in flight with CONNECTION_LOST when the server process is killed', async () => {
+      await using node = await spawnNode<{ port: number }>('child-server.ts')
+      await using client = connect(`ws://127.0.0.1:${node.info.port}`, 'user', { reconnect: { minDelayMs: 50, maxDelayMs: 100 } })
+      await client.ready()
+      const inFlight = client.call.fail({ kind: 'slow' }).catch((e: unknown) => e)
+      await new Promise((r) => setTimeout(r, 50))
+      node.child.kill('SIGKILL')
+      const err = (await inFlight) as RtError
+      expect(err).toBeInstanceOf(RtError)
+      expect(err.code).toBe('CONNECTION_LOST')
+      await until(() => client.state === 'reconnecting', 5_000, 'reconnecting state')
+    })
+
+    it('holds a call made while offline until the next connection, or fails it at once with offline: "fail"', async () => {
+      const s1 = await startServer(transport)
+      const port = s1.port
+      await using client = connect(s1.url, 'user')
+      await client.ready()
+      await s1.srv.close()
+      await until(() => client.state === 'reconnecting')
+      await expect(client.call.ping({}, { offline: 'fail' })).rejects.toMatchObject({ code: 'CONNECTION_LOST' })
+      const waiting = client.call.echo({ text: 'queued' })
+      await new Promise((r) => setTimeout(r, 100))
+      await using s2 = await startServer(transport, { port })
+      expect(await waiting).toEqual({ text: 'queued' })
+      expect(s2.srv.connections.size).toBe(1)
+    })
+
+    it('graceful close: in-flight calls finish, clients are told to go and reconnect elsewhere', async () => {
+      await using a = await startServer(transport)
+      await using b = await startServer(transport)
+      const urls = [a.url, b.url]
+      let n = 0
+      await using client = connect(() => urls[Math.min(n++, 1)]!, 'user')
+      await client.ready()
+      expect(client.nodeId).toBe(a.srv.nodeId)
+      const disconnects: number[] = []
+      const slow = client.call.fail({ kind: 'slow' })
+      await new Promise((r) => setTimeout(r, 50))
+      const closing = a.srv.close()
+      expect(await slow).toEqual({ ok: true })
+      await closing
+      await until(() => client.state === 'open' && client.nodeId === b.srv.nodeId, 5_000, 'move to node b')
+      expect(await client.call.ping({})).toHaveProperty('at')
+      void disconnects
+    })
+
+    it('fails calls that outlive the close timeout with UNAVAILABLE, never silently', async () => {
+      const s = await startServer(transport, { limits: { closeTimeoutMs: 50 } })
+      await using client = connect(s.url, 'user', { reconnect: false })
+      await client.ready()
+      const slow = client.call.fail({ kind: 'slow' }).catch((e: unknown) => e)
+      await new Promise((r) => setTimeout(r, 20))
+      await s.srv.close()
+      expect(((await slow) as RtError).code).toBe('UNAVAILABLE')
+    })
+
+    it('server drops a connection that stops answering pings (4004)', async () => {
+      const reasons: number[] = []
+      await using s = await startServer(transport, {
+        limits: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 150 },
+        onDisconnect: (_c, _ctx, r) => void reasons.push(r.code),
+      })
+      await using raw = await rawSocket(s.url) // a raw socket never answers application pings
+      await raw.hello()
+      await raw.next((f) => f.t === 'ping')
+      expect((await raw.closed()).code).toBe(CloseCode.HEARTBEAT_TIMEOUT)
+      expect(reasons).toEqual([CloseCode.HEARTBEAT_TIMEOUT])
+    })
+
+    it('client detects a silent server (half-open link) and reconnects', async () => {
+      // A fake server that welcomes, then never speaks again: the client must not wait forever.
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+      await once(wss, 'listening')
+      let accepted = 0
+      wss.on('connection', (ws) => {
+        accepted++
+        ws.on('message', () => ws.send(JSON.stringify({ t: 'welcome', v: 1, conn: `c${accepted}`, node: 'fake', hb: 50 })))
+      })
+      const port = (wss.address() as { port: number }).port
+      await using client = connect(`ws://127.0.0.1:${port}`, 'user')
+      await client.ready()
+      const pending = client.call.ping({}).catch((e: unknown) => e)
+      expect(((await pending) as RtError).code).toBe('CONNECTION_LOST')
+      await until(() => accepted >= 2, 5_000, 'second connection')
+      await client.close()
+      for (const c of wss.clients) c.terminate()
+      await new Promise((r) => wss.close(r))
+    })
+
+    it('closes a slow consumer (4005) and keeps server memory bounded', async () => {
+      const reasons: number[] = []
+      await using s = await startServer(transport, {
+        limits: { maxBufferedBytes: 256 * 1024 },
+        onDisconnect: (_c, _ctx, r) => void reasons.push(r.code),
+      })
+      await using raw = await rawSocket(s.url)
+      await raw.hello()
+      // Stop reading: the kernel buffers fill, then the server's.
+      ;(raw.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+      raw.send({ t: 'call', id: 1, p: 'burst', d: { count: 2_000, size: 8_000 } })
+      await until(() => reasons.length === 1, 10_000, 'slow consumer close')
+      expect(reasons).toEqual([CloseCode.SLOW_CONSUMER])
+      expect(s.srv.connections.size).toBe(0)
+    })
+  })
+}

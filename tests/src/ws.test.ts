@@ -1,0 +1,8 @@
+import { wsTransport } from './harness.js'
+import { describeEvents } from './suites/events.js'
+import { describeLifecycle } from './suites/lifecycle.js'
+import { describeRpc } from './suites/rpc.js'
+
+describeRpc('ws', wsTransport)
+describeEvents('ws', wsTransport)
+describeLifecycle('ws', wsTransport)
