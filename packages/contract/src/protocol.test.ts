@@ -1,0 +1,73 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { jsonEncoder } from './encoder.js'
+import { RtError, toRtError } from './errors.js'
+import { parseClientFrame, parseServerFrame } from './protocol.js'
+import { validate } from './schema.js'
+import { stableKey } from './stable-key.js'
+
+describe('frame parsing', () => {
+  it('accepts well-formed client frames and rejects everything else', () => {
+    expect(parseClientFrame({ t: 'hello', v: 1, role: 'user', auth: {} })).not.toBeNull()
+    expect(parseClientFrame({ t: 'call', id: 1, p: 'ping', d: {} })).not.toBeNull()
+    expect(parseClientFrame({ t: 'sub', id: 2, n: 'news' })).not.toBeNull()
+    expect(parseClientFrame({ t: 'unsub', n: 'news', k: '' })).not.toBeNull()
+    for (const bad of [null, 1, 'x', [], {}, { t: 'call', id: -1, p: 'x' }, { t: 'call', id: 1.5, p: 'x' }, { t: 'call', id: 1, p: '' }, { t: 'hello', v: '1', role: 'u' }, { t: 'nope' }]) {
+      expect(parseClientFrame(bad)).toBeNull()
+    }
+    expect(parseServerFrame({ t: 'welcome', v: 1, conn: 'a', node: 'b', hb: 10 })).not.toBeNull()
+    expect(parseServerFrame({ t: 'welcome', v: 1 })).toBeNull()
+  })
+
+  it('never throws on arbitrary input (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        parseClientFrame(v)
+        parseServerFrame(v)
+      }),
+    )
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        let decoded: unknown
+        try {
+          decoded = jsonEncoder.decode(s)
+        } catch {
+          return
+        }
+        parseClientFrame(decoded)
+      }),
+    )
+  })
+})
+
+describe('stableKey', () => {
+  it('names a params value independently of key order', () => {
+    expect(stableKey({ b: 1, a: { d: 2, c: [3, { f: 1, e: 0 }] } })).toBe(stableKey({ a: { c: [3, { e: 0, f: 1 }], d: 2 }, b: 1 }))
+    expect(stableKey(undefined)).toBe('')
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (o) => {
+        const shuffled = Object.fromEntries(Object.entries(o).reverse())
+        expect(stableKey(shuffled)).toBe(stableKey(o))
+        expect(JSON.parse(stableKey(o))).toEqual(JSON.parse(JSON.stringify(o)))
+      }),
+    )
+  })
+})
+
+describe('errors and validation', () => {
+  it('normalises unknown throws to INTERNAL, keeping the cause', () => {
+    const cause = new Error('db down')
+    const e = toRtError(cause)
+    expect([e.code, e.message, e.cause]).toEqual(['INTERNAL', 'Internal server error', cause])
+    const rt = new RtError('FORBIDDEN', 'no', { x: 1 })
+    expect(toRtError(rt)).toBe(rt)
+  })
+
+  it('validates through Standard Schema, synchronously when the schema is sync', () => {
+    const r = validate(z.object({ a: z.number() }), { a: 'x' })
+    expect(r).not.toBeInstanceOf(Promise)
+    expect(r).toEqual({ ok: false, issues: [{ message: expect.any(String), path: ['a'] }] })
+    expect(validate(z.string().transform((s) => s.length), 'abc')).toEqual({ ok: true, value: 3 })
+  })
+})

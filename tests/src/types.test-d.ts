@@ -1,0 +1,132 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
+import { defineContract, type RtError } from '@rt/contract'
+import { createClient } from '@rt/client'
+import { createServer, type Conn, type Transport } from '@rt/server'
+import { contract, type TestContract } from './fixtures.js'
+
+declare const transport: Transport
+
+describe('contract types', () => {
+  it('rejects a name declared twice in one role vocabulary', () => {
+    defineContract({
+      shared: { clientToServer: { ping: { input: z.object({}), output: z.object({}) } } },
+      roles: {
+        // @ts-expect-error "ping" is already declared in shared.clientToServer
+        user: { clientToServer: { ping: { input: z.object({}), output: z.object({}) } } },
+      },
+    })
+    defineContract({
+      shared: { serverToClient: { message: { payload: z.string() } } },
+      roles: {
+        // @ts-expect-error "message" is already declared in shared.serverToClient
+        user: { serverToClient: { message: { payload: z.string() } } },
+      },
+    })
+    // The same name in two different roles is fine: each role has its own vocabulary.
+    defineContract({
+      roles: {
+        user: { serverToClient: { note: { payload: z.string() } } },
+        agent: { serverToClient: { note: { payload: z.number() } } },
+      },
+    })
+  })
+})
+
+describe('client types', () => {
+  const user = createClient(contract, { url: 'ws://x', role: 'user' })
+  const agent = createClient(contract, { url: 'ws://x', role: 'agent' })
+
+  it('types calls by role, input and output', () => {
+    expectTypeOf(user.call.ping).parameter(0).toEqualTypeOf<Record<string, never>>()
+    expectTypeOf(user.call.joinRoom({ room: 'a' })).resolves.toEqualTypeOf<{ members: number }>()
+    // @ts-expect-error wrong input type
+    void user.call.joinRoom({ room: 42 })
+    // @ts-expect-error missing input
+    void user.call.joinRoom()
+    // @ts-expect-error a user cannot call an agent procedure
+    void user.call.reply({ to: 'a', text: 'b' })
+    // @ts-expect-error an agent cannot call a user procedure
+    void agent.call.notify({})
+    expectTypeOf(agent.call.reply).returns.resolves.toEqualTypeOf<{ ok: boolean }>()
+  })
+
+  it('types events by role', () => {
+    user.on('message', (m) => expectTypeOf(m).toEqualTypeOf<{ room: string; text: string; from: string }>())
+    user.on('alert', (a) => expectTypeOf(a.level).toEqualTypeOf<'info' | 'warn'>())
+    expectTypeOf(user.on('dm', () => {})).toEqualTypeOf<() => void>()
+    // @ts-expect-error unknown event
+    user.on('nope', () => {})
+    // @ts-expect-error an agent event is not a user event
+    user.on('task', () => {})
+    // @ts-expect-error a topic is not an event: it is subscribed to, not listened to
+    user.on('ticker', () => {})
+    agent.on('task', (t) => expectTypeOf(t).toEqualTypeOf<{ id: string; prompt: string }>())
+  })
+})
+
+describe('server types', () => {
+  it('requires every handler and types handler arguments', () => {
+    createServer({
+      contract,
+      transport,
+      authenticate: () => ({ user: { id: 'u', name: 'n' } }),
+      handlers: {
+        shared: {
+          ping: () => ({ at: 1 }),
+          echo: (i) => i,
+          fail: () => ({ ok: true }),
+          whoami: (_i, ctx, conn) => ({ conn: conn.id, user: ctx.user.name, role: conn.role, node: conn.nodeId }),
+        },
+        user: {
+          notify: (_i, _ctx, conn) => {
+            conn.emit('message', { room: 'lobby', text: 'hi', from: 'system' })
+            conn.emit('alert', { level: 'warn', text: 'x' })
+            // @ts-expect-error an agent event cannot be emitted to a user connection
+            conn.emit('task', { id: '1', prompt: 'p' })
+            // @ts-expect-error wrong payload
+            conn.emit('message', { room: 'lobby' })
+            return { ok: true }
+          },
+          joinRoom: (input) => {
+            expectTypeOf(input).toEqualTypeOf<{ room: string }>()
+            return { members: 1 }
+          },
+          burst: () => ({ sent: 0 }),
+        },
+        agent: {
+          // @ts-expect-error output must match the contract
+          reply: () => ({ ok: 'yes' }),
+        },
+      },
+    })
+    createServer({
+      contract,
+      transport,
+      authenticate: () => ({ user: { id: 'u' } }),
+      // @ts-expect-error the agent handlers are missing
+      handlers: {
+        shared: { ping: () => ({ at: 1 }), echo: (i) => i, fail: () => ({ ok: true }), whoami: () => ({ conn: '', user: '', role: '', node: '' }) },
+        user: { notify: () => ({ ok: true }), joinRoom: () => ({ members: 1 }), burst: () => ({ sent: 0 }) },
+      },
+    })
+  })
+
+  it('requires authenticate to return a user id', () => {
+    createServer({
+      contract,
+      transport,
+      // @ts-expect-error ctx must contain user.id
+      authenticate: () => ({ name: 'x' }),
+      handlers: {} as never,
+    })
+  })
+
+  it('scopes Conn to its role', () => {
+    type AgentConn = Conn<TestContract, 'agent'>
+    expectTypeOf<Parameters<AgentConn['emit']>[0]>().toEqualTypeOf<'message' | 'dm' | 'task'>()
+    expectTypeOf<RtError['code']>().toEqualTypeOf<
+      'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'TIMEOUT' | 'RATE_LIMITED' | 'PAYLOAD_TOO_LARGE' | 'CONFLICT' | 'INTERNAL' | 'CONNECTION_LOST' | 'UNAVAILABLE'
+    >()
+  })
+})
