@@ -130,3 +130,37 @@ describe('server types', () => {
     >()
   })
 })
+
+describe('rooms and addressing types', () => {
+  const srv = createServer({
+    contract,
+    transport,
+    authenticate: () => ({ user: { id: 'u' } }),
+    handlers: {} as never,
+  })
+
+  it('room.broadcast accepts shared events only', () => {
+    srv.room('r').broadcast('message', { room: 'r', text: 't', from: 'f' })
+    srv.room('r').broadcast('dm', { from: 'f', text: 't' })
+    // @ts-expect-error a role event cannot be broadcast to a mixed-role room
+    srv.room('r').broadcast('alert', { level: 'info', text: 'x' })
+    // @ts-expect-error topics are published, not broadcast
+    srv.room('r').broadcast('news', { headline: 'h' })
+    // @ts-expect-error wrong payload
+    srv.room('r').broadcast('dm', { from: 'f' })
+    expectTypeOf(srv.room('r').size).toEqualTypeOf<number>()
+    expectTypeOf(srv.room('r').count()).resolves.toEqualTypeOf<number>()
+  })
+
+  it('toConn/toUser take shared events; forRole(r) takes that role’s events', () => {
+    void srv.toUser('u').emit('dm', { from: 'a', text: 'b' })
+    // @ts-expect-error a role event needs forRole
+    void srv.toUser('u').emit('task', { id: '1', prompt: 'p' })
+    void srv.forRole('agent').toUser('u').emit('task', { id: '1', prompt: 'p' })
+    void srv.forRole('agent').toConn('c').emit('dm', { from: 'a', text: 'b' })
+    // @ts-expect-error a user event is not an agent event
+    void srv.forRole('agent').toConn('c').emit('alert', { level: 'info', text: 'x' })
+    // @ts-expect-error unknown role
+    srv.forRole('admin')
+  })
+})

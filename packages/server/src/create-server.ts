@@ -10,6 +10,10 @@ import {
   type Frame,
   type HelloFrame,
 } from '@rt/contract'
+import { RoomRegistry } from '@rt/rooms'
+import { Addressing } from './cluster/addressing.js'
+import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
+import { Directory } from './cluster/directory.js'
 import { Connection, type NodeCore } from './connection.js'
 import { resolveLimits } from './limits.js'
 import { createMemoryBus } from './memory-bus.js'
@@ -49,13 +53,13 @@ function resolveHandlers(contract: AnyContract, handlers: Record<string, Record<
     table.set(role, t)
   }
   if (missing.length > 0) throw new TypeError(`createServer: missing handlers for ${[...new Set(missing)].join(', ')}`)
-  return { roles, table }
+  return { roles, shared: indexContract(contract).shared, table }
 }
 
 /** Creates an @rt server node. Call `listen()` to start accepting connections. */
 export function createServer<C extends AnyContract, Ctx extends BaseContext>(options: ServerOptions<C, Ctx>): Server<C, Ctx> {
   const { contract, transport } = options
-  const { roles, table } = resolveHandlers(contract, options.handlers as Record<string, Record<string, unknown>>)
+  const { roles, shared, table } = resolveHandlers(contract, options.handlers as Record<string, Record<string, unknown>>)
   const limits = resolveLimits(options.limits)
   const encoder = options.encoder ?? jsonEncoder
   const report = options.onError ?? defaultOnError
@@ -63,6 +67,19 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const nodeId = options.nodeId ?? randomBytes(6).toString('base64url')
   const bus = options.bus ?? createMemoryBus()
   const connections = new Map<string, Connection>()
+  const directory = new Directory({
+    bus,
+    nodeId,
+    heartbeatMs: options.cluster?.heartbeatMs ?? 2_000,
+    deadAfterMs: options.cluster?.deadAfterMs ?? 6_000,
+    report: (e) => report(e, { where: 'bus' }),
+  })
+  const addressing = new Addressing(bus, nodeId)
+  const rooms = new RoomRegistry<Connection>({
+    bus,
+    nodeId,
+    onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
+  })
   const handshaking = new Set<TransportSocket>()
   let seq = 0
   let listening = false
@@ -91,6 +108,9 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     report,
     detach(conn: Connection, reason: DisconnectReason) {
       if (!connections.delete(conn.id)) return
+      rooms.removeAll(conn)
+      addressing.untrack(conn)
+      directory.removeConn(conn.id)
       if (options.onDisconnect) {
         safely('onDisconnect', conn.id, () => options.onDisconnect?.(conn as never, conn.ctx as Ctx, reason))
       }
@@ -123,6 +143,8 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     }
     const conn = new Connection(`${nodeId}.${(++seq).toString(36)}`, hello.role, ctx, view, socket, core)
     connections.set(conn.id, conn)
+    addressing.track(conn)
+    directory.addConn(conn.id, ctx.user.id, conn.role, conn.since)
     if (options.onConnection) {
       try {
         await options.onConnection(conn as never, ctx)
@@ -229,15 +251,41 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       conn.close(CloseCode.GOING_AWAY, 'server shutting down')
     }
     if (listening) await transport.close()
+    rooms.close()
+    addressing.stop()
+    directory.stop()
     await bus.close()
   }
+
+  const parts: ClusterParts = {
+    rooms,
+    addressing,
+    directory,
+    shared,
+    roles,
+    validateOutput: core.validateOutput,
+    encode: (f) => encoder.encode(f),
+  }
+  const sharedTargets = targets(parts, null)
 
   const server = {
     nodeId,
     connections,
+    room: (name: string) => roomHandle(parts, name),
+    toConn: sharedTargets.toConn,
+    toUser: sharedTargets.toUser,
+    forRole: (role: string) => targets(parts, role),
+    nodes: () => directory.nodeList(),
+    stats: () => ({
+      connections: connections.size,
+      rooms: [...rooms.names()].length,
+      busSubscriptions: addressing.subscriptions + [...rooms.names()].length + directory.subscriptions,
+    }),
     async listen() {
       if (closing) throw new Error('server is closed')
       if (listening) throw new Error('server is already listening')
+      addressing.start()
+      directory.start()
       const address = await transport.listen(handler, { maxFrameBytes: limits.maxFrameBytes })
       listening = true
       sweep = setInterval(heartbeat, limits.heartbeatIntervalMs)

@@ -6,13 +6,20 @@ export type { Limits } from './limits.js'
 export type {
   AuthenticateInput,
   BaseContext,
+  ClusterOptions,
   Conn,
   DisconnectReason,
   ErrorContext,
   Handler,
   Handlers,
+  MemberInfo,
+  NodeInfo,
+  RoleScope,
+  Room,
   Server,
   ServerOptions,
+  ServerStats,
+  Target,
 } from './types.js'
 export type {
   SocketListener,

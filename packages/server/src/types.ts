@@ -9,8 +9,11 @@ import type {
   ProcedureInput,
   RoleOf,
   RoleProcedures,
+  SharedEventName,
+  SharedMessages,
   SharedProcedures,
 } from '@rt/contract'
+import type { ConnRecord, NodeInfo } from './cluster/directory.js'
 import type { Limits } from './limits.js'
 import type { Transport, TransportRequest } from './transport.js'
 
@@ -94,8 +97,58 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   encoder?: Encoder
   /** Receives errors that are not the client's fault (handler crashes, hook failures). @default writes to stderr */
   onError?: (error: unknown, context: ErrorContext) => void
-  /** This node's id. @default a random id */
+  /** This node's id; a restarted node should get a new one. @default a random id */
   nodeId?: string
+  /** Cluster membership timing; see docs/cluster.md. */
+  cluster?: Partial<ClusterOptions>
+}
+
+export interface ClusterOptions {
+  /** How often a node announces itself on the bus. @default 2_000 */
+  heartbeatMs: number
+  /** Silence after which peers declare a node dead and drop its connections. @default 6_000 */
+  deadAfterMs: number
+}
+
+/** A connection as the whole cluster knows it. */
+export type MemberInfo = ConnRecord
+export type { NodeInfo }
+
+/** A server-controlled group of connections, mixed-role, spanning every node. */
+export interface Room<C extends AnyContract> {
+  readonly name: string
+  /** Adds a connection of this node. Adding twice is a no-op. */
+  add(conn: Conn<C, any, any>): void
+  remove(conn: Conn<C, any, any>): void
+  has(conn: Conn<C, any, any>): boolean
+  /** Delivers a shared event to every member on every node (rooms are mixed-role). */
+  broadcast<E extends SharedEventName<C>>(event: E, payload: PayloadIn<SharedMessages<C>, E>): void
+  /** Members on THIS node. */
+  readonly size: number
+  /** Members on every node (replicated state: eventually consistent). */
+  count(): Promise<number>
+  members(): Promise<MemberInfo[]>
+}
+
+/** Where an event can be sent across the cluster: a connection or a user. */
+export interface Target<M, E extends string> {
+  /** Delivers at most once; resolves once handed to the bus. Rejects if the payload breaks the contract. */
+  emit<K extends E>(event: K, payload: PayloadIn<M, K>): Promise<void>
+}
+
+/** Role-scoped sends: role events, delivered only to connections of that role. */
+export interface RoleScope<C extends AnyContract, R extends RoleOf<C>> {
+  toConn(connId: string): Target<MessagesOf<C, R>, EventName<C, R>>
+  toUser(userId: string): Target<MessagesOf<C, R>, EventName<C, R>>
+}
+
+/** Counters for introspection and leak checks. */
+export interface ServerStats {
+  connections: number
+  /** Rooms with a member on this node. */
+  rooms: number
+  /** Bus subscriptions this node holds. */
+  busSubscriptions: number
 }
 
 export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseContext> extends AsyncDisposable {
@@ -106,4 +159,15 @@ export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseCon
   listen(): Promise<{ port: number }>
   /** Graceful: stop accepting, tell clients to reconnect elsewhere, drain calls, leave the cluster. */
   close(): Promise<void>
+  /** A room by name (rooms exist while they have members). */
+  room(name: string): Room<C>
+  /** A connection anywhere in the cluster; shared events. */
+  toConn(connId: string): Target<SharedMessages<C>, SharedEventName<C>>
+  /** Every connection of a user, on every node; shared events. */
+  toUser(userId: string): Target<SharedMessages<C>, SharedEventName<C>>
+  /** Role events, delivered only to connections of that role. */
+  forRole<R extends RoleOf<C>>(role: R): RoleScope<C, R>
+  /** Live nodes of the cluster, this one included. */
+  nodes(): NodeInfo[]
+  stats(): ServerStats
 }

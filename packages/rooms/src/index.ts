@@ -1,0 +1,2 @@
+export { RoomRegistry } from './room-registry.js'
+export type { NativeFanout, RoomMember, RoomRegistryOptions } from './room-registry.js'

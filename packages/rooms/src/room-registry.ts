@@ -1,0 +1,149 @@
+import type { Bus, BusSubscription, Frame } from '@rt/contract'
+import { decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
+
+/** Anything that can be put in a room: a connection, as the server sees it. */
+export interface RoomMember {
+  readonly id: string
+  send(frame: Frame): void
+}
+
+/** A transport's native pub/sub, when it has one: one call reaches every subscribed socket. */
+export interface NativeFanout<M> {
+  subscribe(member: M, channel: string): void
+  unsubscribe(member: M, channel: string): void
+  publish(channel: string, frame: string): void
+}
+
+export interface RoomRegistryOptions<M extends RoomMember> {
+  bus: Bus
+  /** This node's id: broadcasts carry it so a node skips its own echo from the bus. */
+  nodeId: string
+  /** Subject prefix for room traffic. @default 'room' */
+  subjectPrefix?: string
+  /** Local fan-out through the transport's native pub/sub instead of a loop of sends. */
+  native?: NativeFanout<M>
+  /** Called when a member joins or leaves a room on this node (feeds cluster-wide membership). */
+  onChange?: (room: string, member: M, joined: boolean) => void
+}
+
+interface Room<M> {
+  members: Set<M>
+  /** Bus subscription held while the room has a member on this node (interest-based routing). */
+  sub: BusSubscription
+}
+
+/**
+ * Rooms of one node: local membership, and cross-node fan-out over the bus. A node subscribes
+ * to a room's subject only while it has a member there, so broadcasts reach only nodes with
+ * members; an empty room holds no memory and no subscription.
+ */
+export class RoomRegistry<M extends RoomMember> {
+  private readonly rooms = new Map<string, Room<M>>()
+  private readonly memberRooms = new Map<M, Set<string>>()
+  private readonly prefix: string
+
+  constructor(private readonly options: RoomRegistryOptions<M>) {
+    this.prefix = options.subjectPrefix ?? 'room'
+  }
+
+  /** The bus subject of a room. */
+  subject(room: string): string {
+    return `${this.prefix}.${subjectToken(room)}`
+  }
+
+  /** Adds a member; false if it was there already. */
+  add(room: string, member: M): boolean {
+    let r = this.rooms.get(room)
+    if (r?.members.has(member)) return false
+    if (!r) {
+      const members = new Set<M>()
+      r = { members, sub: this.options.bus.subscribe(this.subject(room), (data) => this.fromBus(room, members, data)) }
+      this.rooms.set(room, r)
+    }
+    r.members.add(member)
+    let mine = this.memberRooms.get(member)
+    if (!mine) this.memberRooms.set(member, (mine = new Set()))
+    mine.add(room)
+    this.options.native?.subscribe(member, this.channel(room))
+    this.options.onChange?.(room, member, true)
+    return true
+  }
+
+  /** Removes a member; false if it was not there. The last one out releases the room. */
+  remove(room: string, member: M): boolean {
+    const r = this.rooms.get(room)
+    if (!r?.members.delete(member)) return false
+    const mine = this.memberRooms.get(member)
+    mine?.delete(room)
+    if (mine?.size === 0) this.memberRooms.delete(member)
+    this.options.native?.unsubscribe(member, this.channel(room))
+    if (r.members.size === 0) {
+      r.sub.unsubscribe()
+      this.rooms.delete(room)
+    }
+    this.options.onChange?.(room, member, false)
+    return true
+  }
+
+  /** Takes a member out of every room (its connection closed). */
+  removeAll(member: M): void {
+    const mine = this.memberRooms.get(member)
+    if (!mine) return
+    for (const room of [...mine]) this.remove(room, member)
+  }
+
+  /** Members on this node. */
+  size(room: string): number {
+    return this.rooms.get(room)?.members.size ?? 0
+  }
+
+  has(room: string, member: M): boolean {
+    return this.rooms.get(room)?.members.has(member) ?? false
+  }
+
+  /** Local members of a room. */
+  members(room: string): ReadonlySet<M> {
+    return this.rooms.get(room)?.members ?? new Set()
+  }
+
+  /** Rooms with at least one member on this node. */
+  names(): IterableIterator<string> {
+    return this.rooms.keys()
+  }
+
+  roomsOf(member: M): ReadonlySet<string> {
+    return this.memberRooms.get(member) ?? new Set()
+  }
+
+  /**
+   * Delivers an encoded frame to every member of the room on every node: here directly, and
+   * once on the bus for the other nodes (each writes it to its own members).
+   */
+  broadcast(room: string, frame: string): void {
+    const r = this.rooms.get(room)
+    if (r) this.deliver(room, r.members, frame)
+    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame))
+  }
+
+  private fromBus(room: string, members: Set<M>, data: Uint8Array): void {
+    const env = decodeEnvelope(data)
+    if (!env || env.origin === this.options.nodeId) return
+    this.deliver(room, members, env.frame)
+  }
+
+  private deliver(room: string, members: Set<M>, frame: string): void {
+    if (this.options.native) this.options.native.publish(this.channel(room), frame)
+    else for (const m of members) m.send(frame)
+  }
+
+  private channel(room: string): string {
+    return `room:${room}`
+  }
+
+  /** Drops every room and subscription (the node is closing). */
+  close(): void {
+    for (const r of this.rooms.values()) r.sub.unsubscribe()
+    this.rooms.clear()
+    this.memberRooms.clear()
+  }
+}

@@ -1,0 +1,82 @@
+import { RtError, type EventDef, type Frame, type RoleView } from '@rt/contract'
+import type { RoomRegistry } from '@rt/rooms'
+import { checkPayload, Connection } from '../connection.js'
+import type { Addressing } from './addressing.js'
+import type { Directory } from './directory.js'
+
+type Encode = (frame: object) => Frame
+
+/** Validates (when enabled) and encodes an event once, for any number of recipients. */
+export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean, encode: Encode): string {
+  const def = defs.get(event)
+  if (!def) throw new RtError('NOT_FOUND', `Event "${event}" is not in the ${scope} vocabulary`)
+  if (validateOutput) checkPayload(def.payload, payload, `event "${event}"`)
+  return encode({ t: 'event', n: event, d: payload }) as string
+}
+
+export interface ClusterParts {
+  rooms: RoomRegistry<Connection>
+  addressing: Addressing
+  directory: Directory
+  shared: RoleView
+  roles: ReadonlyMap<string, RoleView>
+  validateOutput: boolean
+  encode: Encode
+}
+
+function local(conn: unknown): Connection {
+  if (!(conn instanceof Connection)) throw new TypeError('rooms take connections of this node (the `conn` a handler or hook receives)')
+  return conn
+}
+
+/** `srv.room(name)`: a handle; the room itself exists while it has members. */
+export function roomHandle(p: ClusterParts, name: string) {
+  if (typeof name !== 'string' || name === '') throw new TypeError('a room name must be a non-empty string')
+  return {
+    name,
+    add(conn: unknown) {
+      const c = local(conn)
+      if (!c.closed) p.rooms.add(name, c)
+    },
+    remove(conn: unknown) {
+      p.rooms.remove(name, local(conn))
+    },
+    has(conn: unknown) {
+      return conn instanceof Connection && p.rooms.has(name, conn)
+    },
+    broadcast(event: string, payload: unknown) {
+      // Rooms are mixed-role: only the shared vocabulary is understood by every member.
+      p.rooms.broadcast(name, eventFrame(p.shared.events, 'shared', event, payload, p.validateOutput, p.encode))
+    },
+    get size() {
+      return p.rooms.size(name)
+    },
+    async count() {
+      return p.directory.roomCount(name)
+    },
+    async members() {
+      return p.directory.roomMembers(name)
+    },
+  }
+}
+
+/** `srv.toConn` / `srv.toUser`, optionally scoped to a role. */
+export function targets(p: ClusterParts, role: string | null) {
+  const view = role === null ? p.shared : p.roles.get(role)
+  if (!view) throw new RtError('NOT_FOUND', `Role "${role}" is not in the contract`)
+  const scope = role === null ? 'shared' : `role "${role}"'s`
+  const send = (to: (frame: string) => void) => ({
+    emit(event: string, payload: unknown): Promise<void> {
+      try {
+        to(eventFrame(view.events, scope, event, payload, p.validateOutput, p.encode))
+        return Promise.resolve()
+      } catch (e) {
+        return Promise.reject(e)
+      }
+    },
+  })
+  return {
+    toConn: (connId: string) => send((f) => p.addressing.toConn(connId, f, role)),
+    toUser: (userId: string) => send((f) => p.addressing.toUser(userId, f, role)),
+  }
+}
