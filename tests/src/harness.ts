@@ -101,7 +101,7 @@ export function connect<R extends Role>(url: string | (() => string), role: R, o
     url,
     role,
     auth: { name: 'ann' },
-    WebSocket: WebSocket as never,
+    WebSocket,
     reconnect: { minDelayMs: 20, maxDelayMs: 200 },
     callTimeoutMs: 5_000,
     ...options,

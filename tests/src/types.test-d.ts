@@ -164,3 +164,60 @@ describe('rooms and addressing types', () => {
     srv.forRole('admin')
   })
 })
+
+describe('topic types', () => {
+  const user = createClient(contract, { url: 'ws://x', role: 'user' })
+  const agent = createClient(contract, { url: 'ws://x', role: 'agent' })
+  const srv = createServer({ contract, transport, authenticate: () => ({ user: { id: 'u' } }), handlers: {} as never })
+
+  it('types client subscriptions, with params only where the topic has them', () => {
+    const unsubscribe = user.subscribe('ticker', { symbol: 'AAPL' }, (t) => expectTypeOf(t).toEqualTypeOf<{ price: number }>())
+    expectTypeOf(unsubscribe).toBeCallableWith()
+    expectTypeOf(unsubscribe.ready).toEqualTypeOf<Promise<void>>()
+    user.subscribe('news', (n) => expectTypeOf(n.headline).toBeString())
+    // @ts-expect-error ticker needs params
+    user.subscribe('ticker', () => {})
+    // @ts-expect-error wrong params
+    user.subscribe('ticker', { symbol: 1 }, () => {})
+    // @ts-expect-error an event is not a topic
+    user.subscribe('message', () => {})
+    // @ts-expect-error ticker is a user topic
+    agent.subscribe('ticker', { symbol: 'A' }, () => {})
+    agent.subscribe('news', () => {})
+  })
+
+  it('types server publish and listeners', () => {
+    srv.publish('news', { headline: 'h' })
+    // @ts-expect-error ticker is a role topic: forRole('user').publish
+    srv.publish('ticker', { price: 1 }, { symbol: 'A' })
+    srv.forRole('user').publish('ticker', { price: 1 }, { symbol: 'A' })
+    // @ts-expect-error params required
+    srv.forRole('user').publish('ticker', { price: 1 })
+    // @ts-expect-error payload type
+    srv.forRole('user').publish('ticker', { price: '1' }, { symbol: 'A' })
+    srv.forRole('user').subscribe('ticker', (t, params, meta) => {
+      expectTypeOf(t.price).toBeNumber()
+      expectTypeOf(params.symbol).toBeString()
+      expectTypeOf(meta.nodeId).toBeString()
+    })
+    srv.subscribe('news', (n, params) => {
+      expectTypeOf(n).toEqualTypeOf<{ headline: string }>()
+      expectTypeOf(params).toBeUndefined()
+    })
+  })
+
+  it('types topic gates', () => {
+    createServer({
+      contract,
+      transport,
+      authenticate: () => ({ user: { id: 'u', name: 'n' } }),
+      handlers: {} as never,
+      topics: {
+        user: { ticker: { authorize: (params, ctx) => params.symbol !== ctx.user.name } },
+        shared: { news: { authorize: () => true } },
+        // @ts-expect-error task is an event, not a topic
+        agent: { task: { authorize: () => true } },
+      },
+    })
+  })
+})

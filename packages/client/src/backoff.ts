@@ -4,7 +4,7 @@ export interface ReconnectOptions {
   minDelayMs?: number
   /** Cap on the delay. @default 10_000 */
   maxDelayMs?: number
-  /** Give up (state `closed`) after this many failed attempts in a row. @default Infinity */
+  /** Give up (state `closed`) when this many reconnection attempts in a row have failed. @default Infinity */
   maxAttempts?: number
 }
 

@@ -7,6 +7,7 @@ import {
   isRtErrorCode,
   jsonEncoder,
   parseServerFrame,
+  stableKey,
   validate,
   type AnyContract,
   type ErrorFrame,
@@ -14,7 +15,24 @@ import {
   type ServerFrame,
 } from '@rt/contract'
 import { backoffDelay } from './backoff.js'
-import type { CallOptions, Client, ClientOptions, ClientState, StateChange, WebSocketLike } from './types.js'
+import type { CallOptions, Client, ClientOptions, ClientState, StateChange, SubscribeOptions, WebSocketLike } from './types.js'
+
+interface SubEntry {
+  listener: (payload: unknown) => void
+  onError: ((error: RtError) => void) | undefined
+}
+
+/** One stream (topic + params) this client wants, shared by every `subscribe` to it. */
+interface ClientSub {
+  id: string
+  topic: string
+  params: unknown
+  /** The stream key the server acknowledged; undefined until then. */
+  key: string | undefined
+  entries: Set<SubEntry>
+  ready: Promise<void>
+  settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
+}
 
 interface PendingCall {
   id: number
@@ -27,8 +45,6 @@ interface PendingCall {
   socket: WebSocketLike | undefined
   cleanup: () => void
 }
-
-const PONG = '{"t":"pong"}'
 
 function errorFromFrame(f: ErrorFrame): RtError {
   return new RtError(isRtErrorCode(f.code) ? f.code : 'INTERNAL', f.message, f.data)
@@ -44,6 +60,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   const validatePayloads = options.validate ?? true
   const reconnect = options.reconnect === false ? false : (options.reconnect ?? {})
   const report = options.onError ?? (() => {})
+  const PONG = encoder.encode({ t: 'pong' })
+  const byteLength = (f: string | Uint8Array) => (typeof f === 'string' ? (f.length * 3 <= maxFrame ? f.length : new TextEncoder().encode(f).byteLength) : f.byteLength)
+  let maxFrame = Infinity
 
   let state: ClientState = 'connecting'
   let socket: WebSocketLike | undefined
@@ -60,6 +79,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   const pending = new Map<number, PendingCall>()
   const waiting: PendingCall[] = [] // calls made while offline, in call order
   const listeners = new Map<string, Set<(payload: unknown) => void>>()
+  const subs = new Map<string, ClientSub>() // by topic + params
+  const streams = new Map<string, ClientSub>() // by topic + acknowledged stream key
+  const subAcks = new Map<number, ClientSub>() // sub frames awaiting their answer
   const stateListeners = new Set<(change: StateChange) => void>()
 
   const setState = (next: ClientState, info: Omit<StateChange, 'state'> = {}) => {
@@ -74,11 +96,17 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     }
   }
 
-  const send = (s: WebSocketLike, frame: object) => s.send(encoder.encode(frame) as string)
+  const send = (s: WebSocketLike, frame: object) => s.send(encoder.encode(frame))
 
   const write = (call: PendingCall, s: WebSocketLike) => {
+    const frame = encoder.encode(call.input === undefined ? { t: 'call', id: call.id, p: call.name } : { t: 'call', id: call.id, p: call.name, d: call.input })
+    // The server would close the whole connection (1009) for this frame: refuse just this call.
+    if (byteLength(frame) > maxFrame) {
+      settle(call)
+      return call.reject(new RtError('PAYLOAD_TOO_LARGE', `Call "${call.name}" is larger than the server accepts (${maxFrame} bytes)`))
+    }
     call.socket = s
-    send(s, call.input === undefined ? { t: 'call', id: call.id, p: call.name } : { t: 'call', id: call.id, p: call.name, d: call.input })
+    s.send(frame)
   }
 
   const settle = (call: PendingCall) => {
@@ -114,7 +142,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       lastHeard = Date.now()
       let frame: ServerFrame | null
       try {
-        frame = parseServerFrame(encoder.decode(ev.data as string))
+        const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as string | Uint8Array)
+        frame = parseServerFrame(encoder.decode(data))
       } catch {
         frame = null
       }
@@ -132,6 +161,11 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       case 'result':
       case 'error': {
         if (f.id === undefined) return report(errorFromFrame(f as ErrorFrame))
+        const sub = subAcks.get(f.id)
+        if (sub) {
+          subAcks.delete(f.id)
+          return f.t === 'error' ? subRejected(sub, errorFromFrame(f)) : subAcked(s, sub, (f.d as { k?: unknown } | undefined)?.k)
+        }
         const call = pending.get(f.id)
         if (!call) return
         settle(call)
@@ -145,9 +179,12 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       }
       case 'event':
         return dispatch(f.n, f.d)
+      case 'pub':
+        return publication(f.n, f.k, f.d)
       case 'ping':
         return s.send(PONG)
       case 'welcome':
+        maxFrame = typeof f.mf === 'number' && f.mf > 0 ? f.mf : Infinity
         return opened(s, f.conn, f.node, f.hb)
       case 'goaway':
         // Finish what is in flight here; new calls wait for the next connection.
@@ -180,6 +217,83 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     else report(new RtError('BAD_REQUEST', `Event "${event}" does not match the contract`, { issues: r.issues }))
   }
 
+  function deliverTo(entries: Iterable<{ listener: (payload: unknown) => void }>, value: unknown): void {
+    for (const e of [...entries]) {
+      try {
+        e.listener(value)
+      } catch (err) {
+        report(err)
+      }
+    }
+  }
+
+  function publication(topic: string, key: string, payload: unknown): void {
+    const sub = streams.get(`${topic}\n${key}`)
+    const def = view!.topics.get(topic)
+    if (!sub || !def) return
+    if (!validatePayloads) return deliverTo(sub.entries, payload)
+    void Promise.resolve(validate(def.payload, payload)).then((r) =>
+      r.ok ? deliverTo(sub.entries, r.value) : report(new RtError('BAD_REQUEST', `Message on "${topic}" does not match the contract`, { issues: r.issues })),
+    )
+  }
+
+  function sendSub(s: WebSocketLike, sub: ClientSub): void {
+    const id = nextId++
+    subAcks.set(id, sub)
+    send(s, sub.params === undefined ? { t: 'sub', id, n: sub.topic } : { t: 'sub', id, n: sub.topic, q: sub.params })
+  }
+
+  function subAcked(s: WebSocketLike, sub: ClientSub, key: unknown): void {
+    sub.key = typeof key === 'string' ? key : ''
+    if (subs.get(sub.id) !== sub) {
+      // Unsubscribed while the server was answering: tell it.
+      return send(s, { t: 'unsub', n: sub.topic, k: sub.key })
+    }
+    streams.set(`${sub.topic}\n${sub.key}`, sub)
+    sub.settle?.resolve()
+    sub.settle = undefined
+  }
+
+  function subRejected(sub: ClientSub, error: RtError): void {
+    if (subs.get(sub.id) === sub) subs.delete(sub.id)
+    if (sub.key !== undefined) streams.delete(`${sub.topic}\n${sub.key}`)
+    sub.settle?.reject(error)
+    sub.settle = undefined
+    for (const e of sub.entries) e.onError?.(error)
+    if ([...sub.entries].every((e) => !e.onError)) report(error)
+  }
+
+  function subscribe(topic: string, args: unknown[]) {
+    const def = view!.topics.get(topic)
+    if (!def) throw new RtError('NOT_FOUND', `Topic "${topic}" is not in role "${options.role}"'s vocabulary`)
+    const params = def.params ? args.shift() : undefined
+    const listener = args[0] as (payload: unknown) => void
+    const opts = args[1] as SubscribeOptions | undefined
+    if (typeof listener !== 'function') throw new TypeError(`subscribe("${topic}") needs a listener function`)
+    const id = `${topic}\n${stableKey(params)}`
+    let sub = subs.get(id)
+    if (!sub) {
+      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set(), ready: Promise.resolve(), settle: undefined }
+      created.ready = new Promise<void>((resolve, reject) => (created.settle = { resolve, reject }))
+      created.ready.catch(() => {}) // observed through `ready` or onError; never an unhandled rejection
+      subs.set(id, created)
+      sub = created
+      if (closedForGood) subRejected(sub, finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'))
+      else if (state === 'open' && socket) sendSub(socket, sub)
+    }
+    const entry: SubEntry = { listener, onError: opts?.onError }
+    sub.entries.add(entry)
+    const owner = sub
+    const unsubscribe = () => {
+      if (!owner.entries.delete(entry) || owner.entries.size > 0) return
+      if (subs.get(owner.id) === owner) subs.delete(owner.id)
+      if (owner.key === undefined) return // not acknowledged yet: unsubscribed when the answer comes
+      streams.delete(`${owner.topic}\n${owner.key}`)
+      if (state === 'open' && socket) send(socket, { t: 'unsub', n: owner.topic, k: owner.key })
+    }
+    return Object.assign(unsubscribe, { ready: owner.ready })
+  }
+
   function opened(s: WebSocketLike, conn: string, node: string, hb: number): void {
     connId = conn
     nodeId = node
@@ -198,6 +312,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     }, Math.max(50, hb / 2))
     ;(watchdog as { unref?: () => void }).unref?.()
     setState('open')
+    // Restore every subscription on the new connection, then send calls that waited.
+    streams.clear()
+    for (const sub of subs.values()) sendSub(s, sub)
     for (const call of waiting.splice(0)) write(call, s)
   }
 
@@ -205,9 +322,11 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     const s = socket
     socket = undefined
     connId = undefined
+    nodeId = undefined
     if (watchdog) clearInterval(watchdog)
     watchdog = undefined
     if (s) s.onopen = s.onmessage = s.onclose = null
+    subAcks.clear()
     const error = new RtError('CONNECTION_LOST', `Connection lost (${code}${reason ? `: ${reason}` : ''})`)
     for (const call of [...pending.values()]) {
       if (call.socket) {
@@ -217,7 +336,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     }
     if (closedForGood) return
     if (TERMINAL_CLOSE_CODES.has(code)) {
-      const cause = new RtError(code === CloseCode.UNAUTHORIZED ? 'UNAUTHORIZED' : code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : 'BAD_REQUEST', reason || `Closed with ${code}`)
+      const kind = code === CloseCode.UNAUTHORIZED ? 'UNAUTHORIZED' : code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : code === CloseCode.NORMAL ? 'CONNECTION_LOST' : 'BAD_REQUEST'
+      const cause = new RtError(kind, reason || (code === CloseCode.NORMAL ? 'Closed by the server' : `Closed with ${code}`))
       return giveUp(cause, code, reason)
     }
     if (options.offline === 'fail') failWaiting(error)
@@ -255,6 +375,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       settle(call)
       call.reject(lostError)
     }
+    for (const sub of [...subs.values()]) if (sub.settle) subRejected(sub, lostError)
     const info: Omit<StateChange, 'state'> = { error }
     if (code !== undefined) info.code = code
     if (reason !== undefined) info.reason = reason
@@ -308,6 +429,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       set.add(l)
       return () => void set.delete(l)
     },
+    subscribe: (topic: string, ...args: unknown[]) => subscribe(topic, args),
     get state() {
       return state
     },

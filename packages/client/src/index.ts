@@ -7,6 +7,8 @@ export type {
   ClientOptions,
   ClientState,
   StateChange,
+  SubscribeOptions,
+  Subscription,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js'

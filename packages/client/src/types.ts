@@ -5,24 +5,30 @@ import type {
   Encoder,
   EventName,
   MessagesOf,
+  ParamsIn,
   PayloadOut,
   ProcedureName,
   RoleOf,
+  RtError,
+  TopicName,
 } from '@rt/contract'
 import type { ReconnectOptions } from './backoff.js'
 
 /** `connecting` (first attempt), `open`, `reconnecting` (link lost, retrying), `closed` (for good). */
 export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 
-/** The part of the WebSocket API the client uses: the browser's, or the `ws` package's. */
+/**
+ * The part of the WebSocket API the client uses: the browser's, or the `ws` package's.
+ * Handler parameters are `any` so both implementations' own event types fit.
+ */
 export interface WebSocketLike {
   readonly readyState: number
   binaryType: string
-  onopen: ((ev: unknown) => void) | null
-  onmessage: ((ev: { data: unknown }) => void) | null
-  onclose: ((ev: { code: number; reason: string }) => void) | null
-  onerror: ((ev: unknown) => void) | null
-  send(data: string | ArrayBufferLike | Uint8Array): void
+  onopen: ((ev: any) => void) | null
+  onmessage: ((ev: any) => void) | null
+  onclose: ((ev: any) => void) | null
+  onerror: ((ev: any) => void) | null
+  send(data: string | Uint8Array): void
   close(code?: number, reason?: string): void
 }
 
@@ -62,6 +68,23 @@ type Caller<C extends AnyContract, R extends RoleOf<C>, P> =
     ? (input?: CallInput<C, R, P>, options?: CallOptions) => Promise<CallOutput<C, R, P>>
     : (input: CallInput<C, R, P>, options?: CallOptions) => Promise<CallOutput<C, R, P>>
 
+export interface SubscribeOptions {
+  /** Called when the server refuses the subscription (now, or when restoring it after a reconnect). */
+  onError?: (error: RtError) => void
+}
+
+/** Stops the subscription when called. `ready` settles with the server's first answer. */
+export interface Subscription {
+  (): void
+  /** Resolves when the server acknowledges; rejects with FORBIDDEN, NOT_FOUND or BAD_REQUEST. */
+  readonly ready: Promise<void>
+}
+
+type SubscribeArgs<M, T, P> =
+  ParamsIn<M, T> extends undefined
+    ? [listener: (payload: P) => void, options?: SubscribeOptions]
+    : [params: ParamsIn<M, T>, listener: (payload: P) => void, options?: SubscribeOptions]
+
 /** Info passed with a state change. */
 export interface StateChange {
   state: ClientState
@@ -77,6 +100,8 @@ export interface Client<C extends AnyContract, R extends RoleOf<C>> extends Asyn
   readonly call: { readonly [P in ProcedureName<C, R>]: Caller<C, R, P> }
   /** Listens to an event; returns a function that stops listening. */
   on<E extends EventName<C, R>>(event: E, listener: (payload: PayloadOut<MessagesOf<C, R>, E>) => void): () => void
+  /** Opts into a topic stream; restored after every reconnect. */
+  subscribe<T extends TopicName<C, R>>(topic: T, ...args: SubscribeArgs<MessagesOf<C, R>, T, PayloadOut<MessagesOf<C, R>, T>>): Subscription
   readonly state: ClientState
   onStateChange(listener: (change: StateChange) => void): () => void
   /** Id of the current connection (changes on every reconnect). */

@@ -1,28 +1,44 @@
+import type { Frame } from './encoder.js'
+
 /**
  * What nodes send each other on the bus: the origin node, a small routing header and an
  * already-encoded client frame. The frame is encoded once by the publishing node and written
  * as-is by every receiving node, so a message to N connections on M nodes is encoded once.
- * Layout (UTF-8): `origin \n header \n frame`; neither origin nor header contains a newline.
+ * Layout: a kind byte (`t` text frame, `b` binary frame), then `origin \n header \n frame`;
+ * neither origin nor header contains a newline.
  */
 export interface Envelope {
   origin: string
   header: string
-  frame: string
+  frame: Frame
 }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
+const NL = 0x0a
 
-export function encodeEnvelope(origin: string, header: string, frame: string): Uint8Array {
-  return encoder.encode(`${origin}\n${header}\n${frame}`)
+export function encodeEnvelope(origin: string, header: string, frame: Frame): Uint8Array {
+  if (typeof frame === 'string') return encoder.encode(`t${origin}\n${header}\n${frame}`)
+  const head = encoder.encode(`b${origin}\n${header}\n`)
+  const out = new Uint8Array(head.byteLength + frame.byteLength)
+  out.set(head)
+  out.set(frame, head.byteLength)
+  return out
 }
 
 export function decodeEnvelope(data: Uint8Array): Envelope | null {
-  const s = decoder.decode(data)
-  const a = s.indexOf('\n')
-  const b = a < 0 ? -1 : s.indexOf('\n', a + 1)
+  if (data[0] === 0x74 /* t */) {
+    const s = decoder.decode(data)
+    const a = s.indexOf('\n')
+    const b = a < 0 ? -1 : s.indexOf('\n', a + 1)
+    if (b < 0) return null
+    return { origin: s.slice(1, a), header: s.slice(a + 1, b), frame: s.slice(b + 1) }
+  }
+  if (data[0] !== 0x62 /* b */) return null
+  const a = data.indexOf(NL)
+  const b = a < 0 ? -1 : data.indexOf(NL, a + 1)
   if (b < 0) return null
-  return { origin: s.slice(0, a), header: s.slice(a + 1, b), frame: s.slice(b + 1) }
+  return { origin: decoder.decode(data.subarray(1, a)), header: decoder.decode(data.subarray(a + 1, b)), frame: data.slice(b + 1) }
 }
 
 /**

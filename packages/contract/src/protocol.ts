@@ -6,19 +6,21 @@ export const PROTOCOL_VERSION = 1
 
 /** WebSocket close codes @rt uses. 1xxx are the standard ones; 4xxx are @rt's own. */
 export const CloseCode = {
-  /** Closed on purpose by either side. */
+  /** Closed on purpose: by the server (`conn.close()`), the client does not reconnect. */
   NORMAL: 1000,
   /** The server is shutting down (sent after a `goaway`): reconnect, possibly elsewhere. */
   GOING_AWAY: 1001,
   /** A frame exceeded `limits.maxFrameBytes`. */
   MESSAGE_TOO_BIG: 1009,
+  /** `authenticate` failed for a passing reason (it threw UNAVAILABLE, TIMEOUT or RATE_LIMITED): retry later. */
+  TRY_AGAIN_LATER: 1013,
   /** A frame that is not valid @rt protocol, or a message before `hello`. */
   PROTOCOL_ERROR: 4000,
-  /** `authenticate` threw, or the role is unknown. The client does not retry. */
+  /** `authenticate` refused (threw), or the role is unknown. The client does not retry. */
   UNAUTHORIZED: 4001,
   /** No `hello` within `limits.handshakeTimeoutMs`. */
   HANDSHAKE_TIMEOUT: 4002,
-  /** The request's Origin is not allowed. The client does not retry. */
+  /** The request's Origin is not allowed, or `authenticate` threw FORBIDDEN. The client does not retry. */
   FORBIDDEN: 4003,
   /** Nothing heard within the dead-link timeout. */
   HEARTBEAT_TIMEOUT: 4004,
@@ -34,6 +36,7 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
 
 /** Close codes after which a client stops reconnecting: retrying cannot help. */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.NORMAL,
   CloseCode.UNAUTHORIZED,
   CloseCode.FORBIDDEN,
   CloseCode.UNSUPPORTED_VERSION,
@@ -49,7 +52,8 @@ export interface PongFrame { t: 'pong' }
 export type ClientFrame = HelloFrame | CallFrame | SubFrame | UnsubFrame | PingFrame | PongFrame
 
 // ---- server → client -------------------------------------------------------------------
-export interface WelcomeFrame { t: 'welcome'; v: number; conn: string; node: string; hb: number }
+/** `hb`: the server's ping interval (ms); `mf`: the largest frame it accepts (bytes). */
+export interface WelcomeFrame { t: 'welcome'; v: number; conn: string; node: string; hb: number; mf: number }
 export interface ResultFrame { t: 'result'; id: number; d?: unknown }
 export interface ErrorFrame { t: 'error'; id?: number; code: RtErrorCode; message: string; data?: unknown }
 export interface EventFrame { t: 'event'; n: string; d: unknown }

@@ -11,15 +11,15 @@ export interface RoomMember {
 export interface NativeFanout<M> {
   subscribe(member: M, channel: string): void
   unsubscribe(member: M, channel: string): void
-  publish(channel: string, frame: string): void
+  publish(channel: string, frame: Frame): void
 }
 
 export interface RoomRegistryOptions<M extends RoomMember> {
   bus: Bus
   /** This node's id: broadcasts carry it so a node skips its own echo from the bus. */
   nodeId: string
-  /** Subject prefix for room traffic. @default 'room' */
-  subjectPrefix?: string
+  /** The bus subject of a room. @default `room.<name as a subject token>` */
+  subject?: (room: string) => string
   /** Local fan-out through the transport's native pub/sub instead of a loop of sends. */
   native?: NativeFanout<M>
   /** Called when a member joins or leaves a room on this node (feeds cluster-wide membership). */
@@ -40,15 +40,10 @@ interface Room<M> {
 export class RoomRegistry<M extends RoomMember> {
   private readonly rooms = new Map<string, Room<M>>()
   private readonly memberRooms = new Map<M, Set<string>>()
-  private readonly prefix: string
+  readonly subject: (room: string) => string
 
   constructor(private readonly options: RoomRegistryOptions<M>) {
-    this.prefix = options.subjectPrefix ?? 'room'
-  }
-
-  /** The bus subject of a room. */
-  subject(room: string): string {
-    return `${this.prefix}.${subjectToken(room)}`
+    this.subject = options.subject ?? ((room) => `room.${subjectToken(room)}`)
   }
 
   /** Adds a member; false if it was there already. */
@@ -117,12 +112,13 @@ export class RoomRegistry<M extends RoomMember> {
 
   /**
    * Delivers an encoded frame to every member of the room on every node: here directly, and
-   * once on the bus for the other nodes (each writes it to its own members).
+   * once on the bus for the other nodes (each writes it to its own members). `header` travels
+   * with it for other listeners of the subject.
    */
-  broadcast(room: string, frame: string): void {
+  broadcast(room: string, frame: Frame, header = ''): void {
     const r = this.rooms.get(room)
     if (r) this.deliver(room, r.members, frame)
-    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame))
+    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, header, frame))
   }
 
   private fromBus(room: string, members: Set<M>, data: Uint8Array): void {
@@ -131,13 +127,13 @@ export class RoomRegistry<M extends RoomMember> {
     this.deliver(room, members, env.frame)
   }
 
-  private deliver(room: string, members: Set<M>, frame: string): void {
+  private deliver(room: string, members: Set<M>, frame: Frame): void {
     if (this.options.native) this.options.native.publish(this.channel(room), frame)
     else for (const m of members) m.send(frame)
   }
 
   private channel(room: string): string {
-    return `room:${room}`
+    return this.subject(room)
   }
 
   /** Drops every room and subscription (the node is closing). */

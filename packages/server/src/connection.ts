@@ -24,14 +24,14 @@ export interface NodeCore {
   readonly limits: Limits
   readonly validateOutput: boolean
   readonly draining: boolean
+  /** The encoded pong frame. */
+  readonly pong: Frame
   handler(role: string, procedure: string): AnyHandler | undefined
   report(error: unknown, context: ErrorContext): void
   detach(conn: Connection, reason: DisconnectReason): void
   /** Frames this connection's role may receive but that only node features handle (topics). */
   onFrame?(conn: Connection, frame: ClientFrame): boolean
 }
-
-const PONG = '{"t":"pong"}'
 
 /**
  * Checks an outbound payload against its schema. Synchronous on purpose: pushes keep their
@@ -119,13 +119,13 @@ export class Connection {
       this.send(this.core.encoder.encode({ t: 'error', code: 'BAD_REQUEST', message: 'Malformed frame' }))
       return this.strike()
     }
-    if (frame.t === 'pong') return
-    if (frame.t === 'ping') return this.send(PONG)
     if (!this.rate.take()) {
       if (frame.t === 'call' || frame.t === 'sub') this.sendError(frame.id, new RtError('RATE_LIMITED', 'Too many messages'))
       return this.strike()
     }
     this.strikes = 0
+    if (frame.t === 'pong') return
+    if (frame.t === 'ping') return this.send(this.core.pong)
     if (frame.t === 'call') {
       void this.call(frame)
       return

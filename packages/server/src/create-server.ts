@@ -15,14 +15,13 @@ import { Addressing } from './cluster/addressing.js'
 import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
 import { Directory } from './cluster/directory.js'
 import { Connection, type NodeCore } from './connection.js'
+import { TopicHub, type Authorize } from './topics/topic-hub.js'
 import { resolveLimits } from './limits.js'
 import { createMemoryBus } from './memory-bus.js'
 import type { SocketListener, TransportHandler, TransportRequest, TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason, ErrorContext, Server, ServerOptions } from './types.js'
 
 type AnyHandler = (input: unknown, ctx: BaseContext, conn: Connection) => unknown
-
-const PING = '{"t":"ping"}'
 
 function defaultOnError(error: unknown, context: ErrorContext): void {
   const where = `${context.where}${context.procedure ? ` ${context.procedure}` : ''}${context.connId ? ` (conn ${context.connId})` : ''}`
@@ -46,7 +45,8 @@ function resolveHandlers(contract: AnyContract, handlers: Record<string, Record<
     const t = new Map<string, AnyHandler>()
     for (const name of view.procedures.keys()) {
       const isShared = Object.hasOwn(contract.shared.clientToServer ?? {}, name)
-      const fn = isShared ? handlers.shared?.[name] : handlers[role]?.[name]
+      const group = isShared ? handlers.shared : handlers[role]
+      const fn = group && Object.hasOwn(group, name) ? group[name] : undefined
       if (typeof fn === 'function') t.set(name, fn as AnyHandler)
       else missing.push(isShared ? `shared.${name}` : `${role}.${name}`)
     }
@@ -65,6 +65,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const report = options.onError ?? defaultOnError
   const allowOrigin = originCheck(options.origins)
   const nodeId = options.nodeId ?? randomBytes(6).toString('base64url')
+  const PING = encoder.encode({ t: 'ping' })
   const bus = options.bus ?? createMemoryBus()
   const connections = new Map<string, Connection>()
   const directory = new Directory({
@@ -79,6 +80,18 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     bus,
     nodeId,
     onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
+  })
+  const topicGates = (options.topics ?? {}) as Record<string, Record<string, { authorize?: Authorize } | undefined> | undefined>
+  const topics = new TopicHub({
+    bus,
+    nodeId,
+    shared,
+    roles,
+    encode: (f) => encoder.encode(f),
+    decode: (f) => encoder.decode(f),
+    authorizer: (role, scope, topic) => (topicGates[role]?.[topic] ?? (scope === 'shared' ? topicGates.shared?.[topic] : undefined))?.authorize,
+    maxSubscriptions: limits.maxSubscriptions,
+    report: (e) => report(e, { where: 'listener' }),
   })
   const handshaking = new Set<TransportSocket>()
   let seq = 0
@@ -100,15 +113,23 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     nodeId,
     encoder,
     limits,
+    pong: encoder.encode({ t: 'pong' }),
     validateOutput: options.validateOutput ?? process.env.NODE_ENV !== 'production',
     get draining() {
       return draining
     },
     handler: (role, procedure) => table.get(role)?.get(procedure),
     report,
+    onFrame(conn, frame) {
+      if (frame.t === 'sub') void topics.subscribeConn(conn, frame)
+      else if (frame.t === 'unsub') topics.unsubscribeConn(conn, frame)
+      else return false
+      return true
+    },
     detach(conn: Connection, reason: DisconnectReason) {
       if (!connections.delete(conn.id)) return
       rooms.removeAll(conn)
+      topics.drop(conn)
       addressing.untrack(conn)
       directory.removeConn(conn.id)
       if (options.onDisconnect) {
@@ -117,7 +138,17 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     },
   }
 
-  async function admit(socket: TransportSocket, request: TransportRequest, hello: HelloFrame): Promise<Connection | null> {
+  /** Why `authenticate` refused, as a close code: only FORBIDDEN and passing failures differ from 4001. */
+  function refusal(e: unknown): [number, string] {
+    if (!(e instanceof RtError)) return [CloseCode.UNAUTHORIZED, 'unauthorized']
+    // The reason is a close-frame string: at most 123 bytes.
+    const reason = e.message.slice(0, 120)
+    if (e.code === 'FORBIDDEN') return [CloseCode.FORBIDDEN, reason]
+    if (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT' || e.code === 'RATE_LIMITED') return [CloseCode.TRY_AGAIN_LATER, reason]
+    return [CloseCode.UNAUTHORIZED, reason]
+  }
+
+  async function admit(socket: TransportSocket, request: TransportRequest, hello: HelloFrame, gone: () => boolean): Promise<Connection | null> {
     if (hello.v !== PROTOCOL_VERSION) {
       socket.close(CloseCode.UNSUPPORTED_VERSION, `protocol version ${PROTOCOL_VERSION} required`)
       return null
@@ -133,10 +164,10 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       if (typeof ctx?.user?.id !== 'string' || ctx.user.id === '') throw new TypeError('authenticate must return { user: { id: string } }')
     } catch (e) {
       if (!(e instanceof RtError)) report(e, { where: 'authenticate' })
-      // The reason is a close-frame string: at most 123 bytes.
-      socket.close(CloseCode.UNAUTHORIZED, e instanceof RtError ? e.message.slice(0, 120) : 'unauthorized')
+      socket.close(...refusal(e))
       return null
     }
+    if (gone()) return null
     if (draining) {
       socket.close(CloseCode.GOING_AWAY, 'server shutting down')
       return null
@@ -145,6 +176,8 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     connections.set(conn.id, conn)
     addressing.track(conn)
     directory.addConn(conn.id, ctx.user.id, conn.role, conn.since)
+    conn.send(encoder.encode({ t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: nodeId, hb: limits.heartbeatIntervalMs, mf: limits.maxFrameBytes }))
+    // Frames the client sends after the welcome wait until onConnection is done (rooms are set up by then).
     if (options.onConnection) {
       try {
         await options.onConnection(conn as never, ctx)
@@ -152,20 +185,22 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
         report(e, { where: 'onConnection', connId: conn.id })
       }
     }
-    if (conn.closed) return null
-    conn.send(encoder.encode({ t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: nodeId, hb: limits.heartbeatIntervalMs }))
-    return conn
+    return conn.closed ? null : conn
   }
 
   const handler: TransportHandler = {
-    upgrade(request) {
-      if (draining) return { status: 503, message: 'Server shutting down' }
-      if (!allowOrigin(request.headers.origin)) return { status: 403, message: 'Origin not allowed' }
-      return true
+    upgrade() {
+      return draining ? { status: 503, message: 'Server shutting down' } : true
     },
     open(socket, request): SocketListener {
       let conn: Connection | null = null
       let phase: 'hello' | 'auth' | 'open' | 'gone' = 'hello'
+      let goneReason: DisconnectReason = { code: CloseCode.NORMAL, reason: '' }
+      // A refused origin is told with a close code (not an HTTP status), so the client stops retrying.
+      if (!allowOrigin(request.headers.origin)) {
+        socket.close(CloseCode.FORBIDDEN, 'origin not allowed')
+        return { message() {}, close() {} }
+      }
       const early: Frame[] = []
       handshaking.add(socket)
       const timer = setTimeout(() => socket.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), limits.handshakeTimeoutMs)
@@ -178,7 +213,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
           if (phase === 'open') return conn?.receive(data)
           if (phase === 'auth') {
             // Frames pipelined behind the hello wait for authentication; a flood is a protocol error.
-            if (early.length < 32) early.push(data)
+            if (early.length < 1024) early.push(data)
             else socket.close(CloseCode.PROTOCOL_ERROR, 'too many frames before welcome')
             return
           }
@@ -194,11 +229,14 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
             return
           }
           phase = 'auth'
-          admit(socket, request, frame).then(
+          admit(socket, request, frame, () => phase === 'gone').then(
             (c) => {
               endHandshake()
-              if (!c || phase === 'gone') {
-                if (c && !c.closed) c.close(CloseCode.NORMAL, '')
+              if (!c) return
+              if (phase === 'gone') {
+                // The socket closed while onConnection ran: report its real close.
+                c.closed = true
+                core.detach(c, goneReason)
                 return
               }
               conn = c
@@ -214,6 +252,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
         },
         close(code, reason) {
           phase = 'gone'
+          goneReason = { code, reason }
           endHandshake()
           if (conn && !conn.closed) {
             conn.closed = true
@@ -252,6 +291,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     }
     if (listening) await transport.close()
     rooms.close()
+    topics.close()
     addressing.stop()
     directory.stop()
     await bus.close()
@@ -267,6 +307,14 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     encode: (f) => encoder.encode(f),
   }
   const sharedTargets = targets(parts, null)
+  const topicApi = (role: string | null) => ({
+    publish: (topic: string, payload: unknown, params?: unknown) => topics.publish(role, topic, payload, params),
+    subscribe: (topic: string, ...args: unknown[]) => {
+      const listener = args.pop() as Parameters<TopicHub['listen']>[4]
+      if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function')
+      return topics.listen(role, topic, args[0], args.length > 0, listener)
+    },
+  })
 
   const server = {
     nodeId,
@@ -274,12 +322,13 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     room: (name: string) => roomHandle(parts, name),
     toConn: sharedTargets.toConn,
     toUser: sharedTargets.toUser,
-    forRole: (role: string) => targets(parts, role),
+    ...topicApi(null),
+    forRole: (role: string) => ({ ...targets(parts, role), ...topicApi(role) }),
     nodes: () => directory.nodeList(),
     stats: () => ({
       connections: connections.size,
       rooms: [...rooms.names()].length,
-      busSubscriptions: addressing.subscriptions + [...rooms.names()].length + directory.subscriptions,
+      busSubscriptions: addressing.subscriptions + [...rooms.names()].length + directory.subscriptions + topics.busSubscriptions,
     }),
     async listen() {
       if (closing) throw new Error('server is closed')

@@ -20,6 +20,10 @@ export type {
   ServerOptions,
   ServerStats,
   Target,
+  TopicApi,
+  TopicListener,
+  TopicMeta,
+  TopicsOptions,
 } from './types.js'
 export type {
   SocketListener,

@@ -16,7 +16,7 @@ export interface Limits {
   ratePerSecond: number
   /** Burst allowance above the sustained rate. @default 400 */
   rateBurst: number
-  /** Frames refused in a row for rate before the connection is closed (4006). @default 100 */
+  /** Frames refused in a row (over the rate, or malformed) before the connection is closed (4006). @default 100 */
   rateStrikes: number
   /** Outbound bytes buffered for a connection before it is closed as a slow consumer (4005). @default 4_194_304 (4 MiB) */
   maxBufferedBytes: number

@@ -42,6 +42,8 @@ function matches(pattern: string[], subject: string[]): boolean {
 export interface MemoryBusOptions {
   /** Buses on the same hub reach each other, like nodes on one NATS. @default a private hub */
   hub?: MemoryHub
+  /** Receives errors thrown by subscription handlers. @default writes to stderr */
+  onError?: (error: unknown) => void
 }
 
 /**
@@ -51,6 +53,7 @@ export interface MemoryBusOptions {
  */
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonly hub: MemoryHub } {
   const hub = (options.hub ?? createMemoryHub()) as HubState
+  const onError = options.onError ?? ((e: unknown) => void process.stderr.write(`[@rt/server] memory bus handler threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`))
   const mine = new Set<{ subject: string; handler: Handler }>()
   let closed = false
 
@@ -60,7 +63,14 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
     for (const [h, p] of hub.patterns) if (matches(p, tokens)) targets.push(h)
     if (targets.length === 0) return
     ;(hub.delivered as Map<string, number>).set(subject, (hub.delivered.get(subject) ?? 0) + targets.length)
-    for (const h of targets) h(data, subject)
+    for (const h of targets) {
+      try {
+        // Each subscriber gets its own copy, as over a network.
+        h(targets.length === 1 ? data : new Uint8Array(data), subject)
+      } catch (e) {
+        onError(e)
+      }
+    }
   }
 
   let pending: { subject: string; data: Uint8Array }[] = []
@@ -72,7 +82,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
     for (const m of batch) deliver(m.subject, m.data)
   }
 
-  return {
+  const bus: Bus & { readonly hub: MemoryHub } = {
     hub,
     get status() {
       return closed ? 'closed' : 'connected'
@@ -80,7 +90,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
     publish(subject, data) {
       if (closed) throw new Error('memory bus is closed')
       // Copy: the publisher may reuse its buffer, as with a network bus.
-      pending.push({ subject, data: data.slice() })
+      pending.push({ subject, data: new Uint8Array(data) })
       if (!scheduled) {
         scheduled = true
         queueMicrotask(drain)
@@ -116,7 +126,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
     },
     async close() {
       if (closed) return
-      await this.flush()
+      await bus.flush()
       closed = true
       for (const { subject, handler } of mine) {
         hub.patterns.delete(handler)
@@ -126,4 +136,5 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
       mine.clear()
     },
   }
+  return bus
 }

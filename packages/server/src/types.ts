@@ -5,7 +5,13 @@ import type {
   EventName,
   HandlerOutput,
   MessagesOf,
+  ParamsIn,
+  ParamsOut,
   PayloadIn,
+  PayloadOut,
+  RoleTopicName,
+  SharedTopicName,
+  TopicName,
   ProcedureInput,
   RoleOf,
   RoleProcedures,
@@ -99,6 +105,8 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   onError?: (error: unknown, context: ErrorContext) => void
   /** This node's id; a restarted node should get a new one. @default a random id */
   nodeId?: string
+  /** Subscription gates per topic. @default everyone may subscribe */
+  topics?: TopicsOptions<C, Ctx>
   /** Cluster membership timing; see docs/cluster.md. */
   cluster?: Partial<ClusterOptions>
 }
@@ -136,11 +144,43 @@ export interface Target<M, E extends string> {
   emit<K extends E>(event: K, payload: PayloadIn<M, K>): Promise<void>
 }
 
-/** Role-scoped sends: role events, delivered only to connections of that role. */
-export interface RoleScope<C extends AnyContract, R extends RoleOf<C>> {
+/** Params argument of a topic: required for a topic with params, absent otherwise. */
+export type ParamsArg<M, T> = ParamsIn<M, T> extends undefined ? [] : [params: ParamsIn<M, T>]
+
+/** Metadata passed to server-side topic listeners. */
+export interface TopicMeta {
+  topic: string
+  /** Node that published the message. */
+  nodeId: string
+}
+
+export type TopicListener<M, T> = (payload: PayloadOut<M, T>, params: ParamsOut<M, T>, meta: TopicMeta) => void
+
+/** Publish and listen on a vocabulary's topics, across the cluster. */
+export interface TopicApi<M, T extends string> {
+  /** Delivers to every subscriber (clients and server listeners) on every node. Throws BAD_REQUEST if the payload breaks the contract. */
+  publish<K extends T>(topic: K, payload: PayloadIn<M, K>, ...params: ParamsArg<M, K>): void
+  /** Listens on every stream of a topic (all params values). Returns a function that stops listening. */
+  subscribe<K extends T>(topic: K, listener: TopicListener<M, K>): () => void
+  /** Listens on one stream of a topic with params. */
+  subscribe<K extends T>(topic: K, params: ParamsIn<M, K>, listener: TopicListener<M, K>): () => void
+}
+
+/** Role-scoped sends: role events and topics, delivered only to connections of that role. */
+export interface RoleScope<C extends AnyContract, R extends RoleOf<C>> extends TopicApi<MessagesOf<C, R>, RoleTopicName<C, R>> {
   toConn(connId: string): Target<MessagesOf<C, R>, EventName<C, R>>
   toUser(userId: string): Target<MessagesOf<C, R>, EventName<C, R>>
 }
+
+type TopicGate<C extends AnyContract, R extends RoleOf<C>, T, Ctx extends BaseContext> = {
+  /** May this connection subscribe to this stream? Throw an RtError to refuse with its code. */
+  authorize?: (params: ParamsOut<MessagesOf<C, R>, T>, ctx: Ctx, conn: Conn<C, R, Ctx>) => boolean | Promise<boolean>
+}
+
+/** Per-topic gates: `topics.<role>.<topic>.authorize`, and `topics.shared.<topic>` for every role. */
+export type TopicsOptions<C extends AnyContract, Ctx extends BaseContext> = {
+  [R in RoleOf<C>]?: { [T in TopicName<C, R>]?: TopicGate<C, R, T, Ctx> }
+} & { shared?: { [T in SharedTopicName<C>]?: TopicGate<C, RoleOf<C>, T, Ctx> } }
 
 /** Counters for introspection and leak checks. */
 export interface ServerStats {
@@ -151,7 +191,9 @@ export interface ServerStats {
   busSubscriptions: number
 }
 
-export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseContext> extends AsyncDisposable {
+export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseContext>
+  extends AsyncDisposable,
+    TopicApi<SharedMessages<C>, SharedTopicName<C>> {
   readonly nodeId: string
   /** This node's connections by id. */
   readonly connections: ReadonlyMap<string, Conn<C, RoleOf<C>, Ctx>>

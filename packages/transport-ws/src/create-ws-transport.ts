@@ -132,7 +132,8 @@ export function createWsTransport(options: WsTransportOptions): Transport {
       wss = ws
       onUpgrade = (req, socket, head) => {
         if (path !== undefined && (req.url ?? '/').split('?')[0] !== path) {
-          if (!('server' in options)) refuse(socket, 404, 'Not Found')
+          // Another upgrade listener of a shared server may want it; with none, answer it.
+          if (server.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found')
           return
         }
         socket.on('error', () => socket.destroy())
@@ -174,6 +175,9 @@ export function createWsTransport(options: WsTransportOptions): Transport {
       if (!wss) return
       const ws = wss
       wss = undefined
+      // The core has closed every socket: give their close handshakes the grace period, then cut.
+      const deadline = Date.now() + CLOSE_GRACE_MS
+      while (ws.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
       for (const client of ws.clients) client.terminate()
       if ('server' in options) {
         if (onUpgrade) options.server.off('upgrade', onUpgrade)

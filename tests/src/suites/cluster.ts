@@ -24,10 +24,14 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
     return {
       nodes,
       buses: counted,
-      join(i: number, role: 'user' | 'agent', name: string) {
+      join<R extends 'user' | 'agent'>(i: number, role: R, name: string) {
         const c = connect(nodes[i]!.url, role, { auth: { name } })
         clients.push(c)
         return c
+      },
+      /** Waits until every node's replicated view counts `total` connections (bus interest is in place by then). */
+      async converged(total: number) {
+        await until(() => nodes.every((n) => n.srv.nodes().reduce((a, x) => a + x.connections, 0) === total), 5_000, `${total} connections everywhere`)
       },
       conn(i: number, connId: string | undefined) {
         const c = nodes[i]!.srv.connections.get(connId!)
@@ -48,12 +52,11 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
   describe(`rooms and addressing across three nodes on ${name}`, () => {
     it('room broadcast reaches every member on every node exactly once, and no one else', async () => {
       await using c = await cluster()
-      const members = [0, 0, 1, 1, 2, 2].map((i, k) => ({ i, client: c.join(i, k % 2 ? 'agent' : 'user', `m${k}`), got: [] as Msg[] }))
+      const members = [0, 0, 1, 1, 2, 2].map((i, k) => ({ i, client: c.join<'user' | 'agent'>(i, k % 2 ? 'agent' : 'user', `m${k}`), got: [] as Msg[] }))
       const outsiders = [0, 1, 2].map((i) => ({ client: c.join(i, 'user', `o${i}`), got: [] as Msg[] }))
-      for (const m of [...members, ...outsiders]) {
-        await m.client.ready()
-        m.client.on('message', (msg) => m.got.push(msg))
-      }
+      for (const m of members) m.client.on('message', (msg) => m.got.push(msg))
+      for (const o of outsiders) o.client.on('message', (msg) => o.got.push(msg))
+      await Promise.all([...members, ...outsiders].map((m) => m.client.ready()))
       for (const m of members) c.nodes[m.i]!.srv.room('r1').add(c.conn(m.i, m.client.connId))
       await until(async () => (await c.nodes[2]!.srv.room('r1').count()) === 6, 5_000, 'replicated membership')
       expect(c.nodes[0]!.srv.room('r1').size).toBe(2)
@@ -79,6 +82,7 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
       b.on('message', (m) => got.push(m))
       c.nodes[0]!.srv.room('quiet').add(c.conn(0, a.connId))
       c.nodes[1]!.srv.room('quiet').add(c.conn(1, b.connId))
+      await until(async () => (await c.nodes[0]!.srv.room('quiet').count()) === 2, 5_000, 'replicated membership')
       const subject = 'room.quiet'
       for (let k = 0; k < 20; k++) c.nodes[0]!.srv.room('quiet').broadcast('message', { room: 'quiet', text: String(k), from: 'a' })
       await until(() => got.length === 20, 5_000, 'node 1 deliveries')
@@ -120,8 +124,12 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
       const ag = c.join(2, 'agent', 'bob')
       const stranger = c.join(0, 'user', 'eve')
       await Promise.all([u1, u2, ag, stranger].map((x) => x.ready()))
+      await c.converged(4)
       const dms: string[] = []
-      for (const [k, cl] of [u1, u2, ag, stranger].entries()) cl.on('dm', (m) => dms.push(`${k}:${m.text}`))
+      u1.on('dm', (m) => dms.push(`0:${m.text}`))
+      u2.on('dm', (m) => dms.push(`1:${m.text}`))
+      ag.on('dm', (m) => dms.push(`2:${m.text}`))
+      stranger.on('dm', (m) => dms.push(`3:${m.text}`))
       const tasks: unknown[] = []
       ag.on('task', (t) => tasks.push(t))
       await c.nodes[0]!.srv.toUser('bob').emit('dm', { from: 'ann', text: 'hi' })
@@ -150,6 +158,7 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
       const bob2 = connect(nodes[2]!.url, 'agent', { auth: { name: 'bob' } })
       const ann = connect(nodes[0]!.url, 'user', { auth: { name: 'ann' } })
       await Promise.all([bob1.ready(), bob2.ready(), ann.ready()])
+      await until(async () => (await nodes[0]!.srv.room('user:bob').count()) === 2, 5_000, 'per-user room replicated')
       const got: string[] = []
       bob1.on('dm', (m) => got.push(`1:${m.text}`))
       bob2.on('dm', (m) => got.push(`2:${m.text}`))

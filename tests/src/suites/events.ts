@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { RtError } from '@rt/contract'
+import type { Conn } from '@rt/server'
+import type { TestContract } from '../fixtures.js'
 import { connect, sleep, startServer, until, type TransportFactory } from '../harness.js'
 
 /** Events: conn.emit → client.on, off(), role scoping, validation, order. */
@@ -41,7 +43,7 @@ export function describeEvents(name: string, transport: TransportFactory) {
       await using client = connect(s.url, 'user')
       const texts: string[] = []
       client.on('message', (m) => texts.push(m.text))
-      const conn = await until(() => [...s.srv.connections.values()][0])
+      const conn = (await until(() => [...s.srv.connections.values()][0]))!
       for (let i = 0; i < 500; i++) conn.emit('message', { room: 'r', text: String(i), from: 's' })
       await until(() => texts.length === 500)
       expect(texts).toEqual(Array.from({ length: 500 }, (_, i) => String(i)))
@@ -51,7 +53,7 @@ export function describeEvents(name: string, transport: TransportFactory) {
       await using s = await startServer(transport)
       await using agent = connect(s.url, 'agent')
       await agent.ready()
-      const conn = [...s.srv.connections.values()][0]!
+      const conn = [...s.srv.connections.values()][0] as Conn<TestContract, 'agent'>
       expect(conn.role).toBe('agent')
       // `alert` is a user event: the types forbid it, and so does the server at runtime.
       expect(() => (conn.emit as (e: string, p: unknown) => void)('alert', { level: 'info', text: 'x' })).toThrow(RtError)

@@ -93,11 +93,77 @@ export function describeLifecycle(name: string, transport: TransportFactory) {
       expect(s.errors).toEqual([])
     })
 
-    it('refuses an Origin outside the allow-list with HTTP 403', async () => {
+    it('refuses an Origin outside the allow-list with close code 4003; the client stops for good', async () => {
       await using s = await startServer(transport, { origins: ['https://app.example'] })
-      await expect(rawSocket(s.url, { origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403 })
+      await using bad = await rawSocket(s.url, { origin: 'https://evil.example' })
+      expect(await bad.closed()).toEqual({ code: CloseCode.FORBIDDEN, reason: 'origin not allowed' })
       await using ok = await rawSocket(s.url, { origin: 'https://app.example' })
       expect((await ok.hello()).t).toBe('welcome')
+      await using client = connect(s.url, 'user') // Node's ws sends no Origin header
+      await expect(client.ready()).rejects.toMatchObject({ code: 'FORBIDDEN' })
+      expect(client.state).toBe('closed')
+    })
+
+    it('maps what authenticate throws to close codes: FORBIDDEN stops, UNAVAILABLE retries (1013)', async () => {
+      let attempts = 0
+      await using s = await startServer(transport, {
+        authenticate: ({ auth }) => {
+          const mode = (auth as { mode: string }).mode
+          if (mode === 'forbidden') throw new RtError('FORBIDDEN', 'Banned')
+          if (mode === 'flaky' && ++attempts < 3) throw new RtError('UNAVAILABLE', 'Auth service down')
+          return { user: { id: mode, name: mode } }
+        },
+      })
+      await using banned = connect(s.url, 'user', { auth: { mode: 'forbidden' } })
+      await expect(banned.ready()).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'Banned' })
+      await using raw = await rawSocket(s.url)
+      raw.send({ t: 'hello', v: 1, role: 'user', auth: { mode: 'flaky' } })
+      expect(await raw.closed()).toEqual({ code: CloseCode.TRY_AGAIN_LATER, reason: 'Auth service down' })
+      await using flaky = connect(s.url, 'user', { auth: { mode: 'flaky' } })
+      await flaky.ready()
+      expect(attempts).toBe(3)
+      expect((await flaky.call.whoami({})).user).toBe('flaky')
+    })
+
+    it('conn.close() from the server ends the client for good (no reconnect)', async () => {
+      const disconnects: number[] = []
+      await using s = await startServer(transport, { onDisconnect: (_c, _x, r) => void disconnects.push(r.code) })
+      await using client = connect(s.url, 'user')
+      await client.ready()
+      s.srv.connections.get(client.connId!)!.close()
+      await until(() => client.state === 'closed', 5_000, 'closed state')
+      await new Promise((r) => setTimeout(r, 100))
+      expect(s.srv.connections.size).toBe(0)
+      expect(disconnects).toEqual([CloseCode.NORMAL])
+      await expect(client.call.ping({})).rejects.toMatchObject({ code: 'CONNECTION_LOST' })
+    })
+
+    it('refuses a call larger than the server accepts with PAYLOAD_TOO_LARGE, keeping the connection', async () => {
+      await using s = await startServer(transport, { limits: { maxFrameBytes: 4096 } })
+      await using client = connect(s.url, 'user')
+      await client.ready()
+      const first = client.connId
+      await expect(client.call.echo({ text: 'é'.repeat(3000) })).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+      expect(await client.call.echo({ text: 'fits' })).toEqual({ text: 'fits' })
+      expect(client.connId).toBe(first)
+    })
+
+    it('reports the real close code when a client leaves while onConnection is still running', async () => {
+      const disconnects: number[] = []
+      let connected = 0
+      await using s = await startServer(transport, {
+        onConnection: async () => {
+          connected++
+          await new Promise((r) => setTimeout(r, 100))
+        },
+        onDisconnect: (_c, _x, r) => void disconnects.push(r.code),
+      })
+      await using raw = await rawSocket(s.url)
+      await raw.hello()
+      raw.ws.close(4321, 'bye')
+      await until(() => disconnects.length === 1, 5_000, 'onDisconnect')
+      expect([connected, disconnects]).toEqual([1, [4321]])
+      expect(s.srv.connections.size).toBe(0)
     })
 
     it('reconnects after a server restart with a new conn.id, running onConnection again', async () => {

@@ -1,4 +1,4 @@
-import type { Bus, BusSubscription } from '@rt/contract'
+import type { Bus, BusSubscription, Frame } from '@rt/contract'
 import { decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
 import type { Connection } from '../connection.js'
 
@@ -60,7 +60,7 @@ export class Addressing {
   }
 
   /** Sends an encoded frame to one connection, wherever it is. `role` restricts delivery. */
-  toConn(connId: string, frame: string, role: string | null): void {
+  toConn(connId: string, frame: Frame, role: string | null): void {
     const node = Addressing.nodeOf(connId)
     if (node === this.nodeId) {
       const conn = this.local.get(connId)
@@ -72,13 +72,13 @@ export class Addressing {
   }
 
   /** Sends an encoded frame to every connection of a user on every node. */
-  toUser(userId: string, frame: string, role: string | null): void {
+  toUser(userId: string, frame: Frame, role: string | null): void {
     const u = this.users.get(userId)
     if (u) this.deliver(u.conns, role, frame)
     this.bus.publish(`user.${subjectToken(userId)}`, encodeEnvelope(this.nodeId, role ?? '', frame))
   }
 
-  private deliver(conns: Set<Connection>, role: string | null, frame: string): void {
+  private deliver(conns: Set<Connection>, role: string | null, frame: Frame): void {
     for (const c of conns) if (role === null || c.role === role) c.send(frame)
   }
 

@@ -7,11 +7,11 @@ import type { Directory } from './directory.js'
 type Encode = (frame: object) => Frame
 
 /** Validates (when enabled) and encodes an event once, for any number of recipients. */
-export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean, encode: Encode): string {
+export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean, encode: Encode): Frame {
   const def = defs.get(event)
   if (!def) throw new RtError('NOT_FOUND', `Event "${event}" is not in the ${scope} vocabulary`)
   if (validateOutput) checkPayload(def.payload, payload, `event "${event}"`)
-  return encode({ t: 'event', n: event, d: payload }) as string
+  return encode({ t: 'event', n: event, d: payload })
 }
 
 export interface ClusterParts {
@@ -65,7 +65,7 @@ export function targets(p: ClusterParts, role: string | null) {
   const view = role === null ? p.shared : p.roles.get(role)
   if (!view) throw new RtError('NOT_FOUND', `Role "${role}" is not in the contract`)
   const scope = role === null ? 'shared' : `role "${role}"'s`
-  const send = (to: (frame: string) => void) => ({
+  const send = (to: (frame: Frame) => void) => ({
     emit(event: string, payload: unknown): Promise<void> {
       try {
         to(eventFrame(view.events, scope, event, payload, p.validateOutput, p.encode))

@@ -1,0 +1,2 @@
+export { createNatsBus } from './create-nats-bus.js'
+export type { NatsBus, NatsBusOptions } from './create-nats-bus.js'
