@@ -1,8 +1,19 @@
 // A server node in its own process, so tests can kill it without a clean close (SIGKILL).
 // Usage: node --import tsx --conditions=@rt/source child-server.ts [port]
+// With RT_NATS_URL (and RT_NATS_PREFIX) it joins a NATS cluster; otherwise it runs alone.
+import { createNatsBus } from '@rt/bus-nats'
 import { startServer, wsTransport } from './harness.js'
 
 const port = Number(process.argv[2] ?? 0)
-const s = await startServer(wsTransport, { port, limits: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_000 } })
+const nats = process.env.RT_NATS_URL
+const s = await startServer(wsTransport, {
+  port,
+  limits: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_000 },
+  cluster: { heartbeatMs: 100, deadAfterMs: 500 },
+  ...(nats && { bus: createNatsBus({ servers: nats, prefix: process.env.RT_NATS_PREFIX ?? 'rt', reconnectTimeWaitMs: 100 }) }),
+  onConnection: (conn, ctx) => {
+    s.srv.room(`user:${ctx.user.id}`).add(conn)
+  },
+})
 process.stdout.write(`${JSON.stringify({ port: s.port, nodeId: s.srv.nodeId })}\n`)
 process.on('SIGTERM', () => void s.srv.close().then(() => process.exit(0)))

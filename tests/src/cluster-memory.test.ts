@@ -9,7 +9,7 @@ describeCluster(
   async () => {
     const hub = createMemoryHub()
     return {
-      buses: [0, 1, 2].map(() => createMemoryBus({ hub })),
+      buses: [0, 1, 2, 3].map(() => createMemoryBus({ hub })),
       async cleanup() {
         // Every subscription of every node was released.
         expect(hub.subscriptionCount).toBe(0)

@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 
 /** Starts a script of this folder in a child Node process on source; resolves with its first stdout line as JSON. */
-export async function spawnNode<T>(script: string, args: string[] = []): Promise<{ child: ChildProcess; info: T; [Symbol.asyncDispose](): Promise<void> }> {
+export async function spawnNode<T>(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; info: T; [Symbol.asyncDispose](): Promise<void> }> {
   const file = fileURLToPath(new URL(script, import.meta.url))
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@rt/source', file, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
     cwd: fileURLToPath(new URL('..', import.meta.url)),
   })
   let buf = ''

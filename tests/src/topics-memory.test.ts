@@ -8,7 +8,7 @@ describeTopics(
   async () => {
     const hub = createMemoryHub()
     return {
-      buses: [0, 1, 2].map(() => createMemoryBus({ hub })),
+      buses: [0, 1, 2, 3].map(() => createMemoryBus({ hub })),
       async cleanup() {
         expect(hub.subscriptionCount).toBe(0)
       },

@@ -10,10 +10,11 @@ import {
   type Frame,
   type HelloFrame,
 } from '@rt/contract'
-import { RoomRegistry } from '@rt/rooms'
+import { RoomRegistry, type NativeFanout } from '@rt/rooms'
 import { Addressing } from './cluster/addressing.js'
 import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
 import { Directory } from './cluster/directory.js'
+import { createPresence } from './cluster/presence.js'
 import { Connection, type NodeCore } from './connection.js'
 import { TopicHub, type Authorize } from './topics/topic-hub.js'
 import { resolveLimits } from './limits.js'
@@ -68,23 +69,34 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const PING = encoder.encode({ t: 'ping' })
   const bus = options.bus ?? createMemoryBus()
   const connections = new Map<string, Connection>()
+  const { presence, emit: presenceEvent } = createPresence(() => directory, (e) => report(e, { where: 'listener' }))
   const directory = new Directory({
     bus,
     nodeId,
+    onUser: presenceEvent,
     heartbeatMs: options.cluster?.heartbeatMs ?? 2_000,
     deadAfterMs: options.cluster?.deadAfterMs ?? 6_000,
     report: (e) => report(e, { where: 'bus' }),
   })
   const addressing = new Addressing(bus, nodeId)
+  // A transport with native pub/sub fans out rooms and topics on this node with one call.
+  const publish = transport.publish?.bind(transport)
+  const native: NativeFanout<Connection> | undefined = publish && {
+    subscribe: (c, channel) => c.socket.subscribe?.(channel),
+    unsubscribe: (c, channel) => c.socket.unsubscribe?.(channel),
+    publish,
+  }
   const rooms = new RoomRegistry<Connection>({
     bus,
     nodeId,
+    ...(native && { native }),
     onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
   })
   const topicGates = (options.topics ?? {}) as Record<string, Record<string, { authorize?: Authorize } | undefined> | undefined>
   const topics = new TopicHub({
     bus,
     nodeId,
+    ...(native && { native }),
     shared,
     roles,
     encode: (f) => encoder.encode(f),
@@ -325,6 +337,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     ...topicApi(null),
     forRole: (role: string) => ({ ...targets(parts, role), ...topicApi(role) }),
     nodes: () => directory.nodeList(),
+    presence,
     stats: () => ({
       connections: connections.size,
       rooms: [...rooms.names()].length,

@@ -20,6 +20,7 @@ import type {
   SharedProcedures,
 } from '@rt/contract'
 import type { ConnRecord, NodeInfo } from './cluster/directory.js'
+import type { Presence } from './cluster/presence.js'
 import type { Limits } from './limits.js'
 import type { Transport, TransportRequest } from './transport.js'
 
@@ -121,6 +122,7 @@ export interface ClusterOptions {
 /** A connection as the whole cluster knows it. */
 export type MemberInfo = ConnRecord
 export type { NodeInfo }
+export type { Presence, PresenceEntry, PresenceEvent } from './cluster/presence.js'
 
 /** A server-controlled group of connections, mixed-role, spanning every node. */
 export interface Room<C extends AnyContract> {
@@ -211,5 +213,7 @@ export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseCon
   forRole<R extends RoleOf<C>>(role: R): RoleScope<C, R>
   /** Live nodes of the cluster, this one included. */
   nodes(): NodeInfo[]
+  /** Who is online, where (cluster-wide, replicated). */
+  readonly presence: Presence
   stats(): ServerStats
 }

@@ -5,7 +5,7 @@ import { countingBus } from '../counting-bus.js'
 import { connect, startServer, until, type TransportFactory } from '../harness.js'
 import { rawSocket } from '../raw.js'
 
-/** A fresh set of buses that reach each other (one per node), and how to dispose of them. */
+/** A fresh set of four buses that reach each other (one per node), and how to dispose of them. */
 export type BusSet = () => Promise<{ buses: Bus[]; cleanup(): Promise<void> }>
 
 type Msg = { room: string; text: string; from: string }
