@@ -47,8 +47,8 @@ describe('defineContract', () => {
       /has params but is not a topic/,
     )
     expect(() =>
-      defineContract({ roles: { user: { serverToClient: { t: { payload: z.string(), subscribe: true, history: { size: 0 } } } } } }),
-    ).toThrow(/history.size must be a positive integer/)
+      defineContract({ roles: { user: { serverToClient: { t: { payload: z.string(), subscribe: true, history: { size: 10 } } } } } } as never),
+    ).toThrow(/topic history is not supported by this release/)
     expect(() => defineContract({ roles: { shared: {} } })).toThrow(/reserved/)
   })
 })

@@ -17,8 +17,6 @@ export interface TopicDef {
   payload: Schema
   subscribe: true
   params?: Schema
-  /** Keep the last `size` messages of each stream for re-subscribing clients. */
-  history?: { size: number }
 }
 
 /** What one role (or `shared`) declares. */
@@ -99,8 +97,8 @@ function checkVocabulary(where: string, vocab: Vocabulary): void {
       if (m.params !== undefined && !isSchema(m.params)) {
         throw new TypeError(`defineContract: ${where}.serverToClient.${name}.params must be a schema`)
       }
-      if (m.history !== undefined && !(Number.isInteger(m.history.size) && m.history.size > 0)) {
-        throw new TypeError(`defineContract: ${where}.serverToClient.${name}.history.size must be a positive integer`)
+      if ('history' in m) {
+        throw new TypeError(`defineContract: ${where}.serverToClient.${name}: topic history is not supported by this release`)
       }
     } else if ('params' in m && m.params !== undefined) {
       throw new TypeError(`defineContract: ${where}.serverToClient.${name} has params but is not a topic (subscribe: true)`)

@@ -45,6 +45,7 @@ describe('stableKey', () => {
   it('names a params value independently of key order', () => {
     expect(stableKey({ b: 1, a: { d: 2, c: [3, { f: 1, e: 0 }] } })).toBe(stableKey({ a: { c: [3, { e: 0, f: 1 }], d: 2 }, b: 1 }))
     expect(stableKey(undefined)).toBe('')
+    expect(stableKey(JSON.parse('{"b":2,"__proto__":{"a":1}}'))).toBe('{"__proto__":{"a":1},"b":2}')
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (o) => {
         const shuffled = Object.fromEntries(Object.entries(o).reverse())

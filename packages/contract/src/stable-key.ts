@@ -10,7 +10,8 @@ export function stableKey(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {}
+    // No prototype: a `__proto__` key in client params stays a plain key.
+    const out: Record<string, unknown> = Object.create(null)
     for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k])
     return out
   }
