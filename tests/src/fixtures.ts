@@ -26,6 +26,12 @@ export const contract = defineContract({
       serverToClient: {
         ticker: { payload: z.object({ price: z.number() }), subscribe: true, params: z.object({ symbol: z.string() }) },
         alert: { payload: z.object({ level: z.enum(['info', 'warn']), text: z.string() }) },
+        // Schemas that transform: the stream key and the delivered payload are the schema's output.
+        quotes: {
+          payload: z.object({ price: z.number().transform((n) => Math.round(n * 100) / 100) }),
+          subscribe: true,
+          params: z.object({ symbol: z.string().transform((s) => s.toUpperCase()) }),
+        },
       },
     },
     agent: {

@@ -80,7 +80,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   const waiting: PendingCall[] = [] // calls made while offline, in call order
   const listeners = new Map<string, Set<(payload: unknown) => void>>()
   const subs = new Map<string, ClientSub>() // by topic + params
-  const streams = new Map<string, ClientSub>() // by topic + acknowledged stream key
+  const streams = new Map<string, Set<ClientSub>>() // by topic + acknowledged stream key
   const subAcks = new Map<number, ClientSub>() // sub frames awaiting their answer
   const stateListeners = new Set<(change: StateChange) => void>()
 
@@ -164,7 +164,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
         const sub = subAcks.get(f.id)
         if (sub) {
           subAcks.delete(f.id)
-          return f.t === 'error' ? subRejected(sub, errorFromFrame(f)) : subAcked(s, sub, (f.d as { k?: unknown } | undefined)?.k)
+          return f.t === 'error' ? subRejected(sub, errorFromFrame(f)) : subAcked(sub, (f.d as { k?: unknown } | undefined)?.k)
         }
         const call = pending.get(f.id)
         if (!call) return
@@ -228,39 +228,57 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   }
 
   function publication(topic: string, key: string, payload: unknown): void {
-    const sub = streams.get(`${topic}\n${key}`)
+    const set = streams.get(`${topic}\n${key}`)
     const def = view!.topics.get(topic)
-    if (!sub || !def) return
-    if (!validatePayloads) return deliverTo(sub.entries, payload)
+    if (!set || !def) return
+    const entries = [...set].flatMap((sub) => [...sub.entries])
+    if (!validatePayloads) return deliverTo(entries, payload)
     void Promise.resolve(validate(def.payload, payload)).then((r) =>
-      r.ok ? deliverTo(sub.entries, r.value) : report(new RtError('BAD_REQUEST', `Message on "${topic}" does not match the contract`, { issues: r.issues })),
+      r.ok ? deliverTo(entries, r.value) : report(new RtError('BAD_REQUEST', `Message on "${topic}" does not match the contract`, { issues: r.issues })),
     )
+  }
+
+  const streamOf = (sub: ClientSub) => `${sub.topic}\n${sub.key}`
+
+  /** Leaves a stream; tells the server only when no other subscription of this client uses it. */
+  function leaveStream(sub: ClientSub): void {
+    if (sub.key === undefined) return
+    const set = streams.get(streamOf(sub))
+    if (!set?.delete(sub) || set.size > 0) return
+    streams.delete(streamOf(sub))
+    if (state === 'open' && socket) send(socket, { t: 'unsub', n: sub.topic, k: sub.key })
   }
 
   function sendSub(s: WebSocketLike, sub: ClientSub): void {
     const id = nextId++
+    const frame = encoder.encode(sub.params === undefined ? { t: 'sub', id, n: sub.topic } : { t: 'sub', id, n: sub.topic, q: sub.params })
+    if (byteLength(frame) > maxFrame) return subRejected(sub, new RtError('PAYLOAD_TOO_LARGE', `Params of "${sub.topic}" are larger than the server accepts`))
     subAcks.set(id, sub)
-    send(s, sub.params === undefined ? { t: 'sub', id, n: sub.topic } : { t: 'sub', id, n: sub.topic, q: sub.params })
+    s.send(frame)
   }
 
-  function subAcked(s: WebSocketLike, sub: ClientSub, key: unknown): void {
+  function subAcked(sub: ClientSub, key: unknown): void {
     sub.key = typeof key === 'string' ? key : ''
-    if (subs.get(sub.id) !== sub) {
-      // Unsubscribed while the server was answering: tell it.
-      return send(s, { t: 'unsub', n: sub.topic, k: sub.key })
+    // Params a schema transforms can name a stream another subscription already has: share it.
+    let set = streams.get(streamOf(sub))
+    if (!set) streams.set(streamOf(sub), (set = new Set()))
+    set.add(sub)
+    if (sub.entries.size === 0) {
+      // Unsubscribed while the server was answering.
+      subs.delete(sub.id)
+      return leaveStream(sub)
     }
-    streams.set(`${sub.topic}\n${sub.key}`, sub)
     sub.settle?.resolve()
     sub.settle = undefined
   }
 
-  function subRejected(sub: ClientSub, error: RtError): void {
+  function subRejected(sub: ClientSub, error: RtError, quiet = false): void {
     if (subs.get(sub.id) === sub) subs.delete(sub.id)
-    if (sub.key !== undefined) streams.delete(`${sub.topic}\n${sub.key}`)
+    if (sub.key !== undefined) streams.get(streamOf(sub))?.delete(sub)
     sub.settle?.reject(error)
     sub.settle = undefined
     for (const e of sub.entries) e.onError?.(error)
-    if ([...sub.entries].every((e) => !e.onError)) report(error)
+    if (!quiet && [...sub.entries].every((e) => !e.onError)) report(error)
   }
 
   function subscribe(topic: string, args: unknown[]) {
@@ -271,25 +289,26 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     const opts = args[1] as SubscribeOptions | undefined
     if (typeof listener !== 'function') throw new TypeError(`subscribe("${topic}") needs a listener function`)
     const id = `${topic}\n${stableKey(params)}`
+    const entry: SubEntry = { listener, onError: opts?.onError }
+    // An unanswered subscription left by a quick unsubscribe is revived rather than duplicated.
     let sub = subs.get(id)
-    if (!sub) {
-      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set(), ready: Promise.resolve(), settle: undefined }
+    if (sub) sub.entries.add(entry)
+    else {
+      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set([entry]), ready: Promise.resolve(), settle: undefined }
       created.ready = new Promise<void>((resolve, reject) => (created.settle = { resolve, reject }))
       created.ready.catch(() => {}) // observed through `ready` or onError; never an unhandled rejection
       subs.set(id, created)
       sub = created
-      if (closedForGood) subRejected(sub, finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'))
+      if (closedForGood) subRejected(sub, finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'), true)
       else if (state === 'open' && socket) sendSub(socket, sub)
     }
-    const entry: SubEntry = { listener, onError: opts?.onError }
-    sub.entries.add(entry)
     const owner = sub
     const unsubscribe = () => {
       if (!owner.entries.delete(entry) || owner.entries.size > 0) return
+      // Not answered yet: it is dropped when the answer comes (or revived by a new subscribe).
+      if ([...subAcks.values()].includes(owner)) return
       if (subs.get(owner.id) === owner) subs.delete(owner.id)
-      if (owner.key === undefined) return // not acknowledged yet: unsubscribed when the answer comes
-      streams.delete(`${owner.topic}\n${owner.key}`)
-      if (state === 'open' && socket) send(socket, { t: 'unsub', n: owner.topic, k: owner.key })
+      leaveStream(owner)
     }
     return Object.assign(unsubscribe, { ready: owner.ready })
   }
@@ -314,7 +333,10 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     setState('open')
     // Restore every subscription on the new connection, then send calls that waited.
     streams.clear()
-    for (const sub of subs.values()) sendSub(s, sub)
+    for (const sub of [...subs.values()]) {
+      if (sub.entries.size === 0) subs.delete(sub.id)
+      else sendSub(s, sub)
+    }
     for (const call of waiting.splice(0)) write(call, s)
   }
 
@@ -375,7 +397,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       settle(call)
       call.reject(lostError)
     }
-    for (const sub of [...subs.values()]) if (sub.settle) subRejected(sub, lostError)
+    for (const sub of [...subs.values()]) if (sub.settle) subRejected(sub, lostError, true)
     const info: Omit<StateChange, 'state'> = { error }
     if (code !== undefined) info.code = code
     if (reason !== undefined) info.reason = reason

@@ -76,7 +76,7 @@ export interface SubscribeOptions {
 /** Stops the subscription when called. `ready` settles with the server's first answer. */
 export interface Subscription {
   (): void
-  /** Resolves when the server acknowledges; rejects with FORBIDDEN, NOT_FOUND or BAD_REQUEST. */
+  /** Resolves when the server acknowledges; rejects with its refusal (FORBIDDEN, NOT_FOUND, BAD_REQUEST, RATE_LIMITED, or what `authorize` threw), PAYLOAD_TOO_LARGE, or CONNECTION_LOST if the client closes first. */
   readonly ready: Promise<void>
 }
 

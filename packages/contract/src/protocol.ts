@@ -26,7 +26,7 @@ export const CloseCode = {
   HEARTBEAT_TIMEOUT: 4004,
   /** Outbound buffer over `limits.maxBufferedBytes`: the client reads too slowly. */
   SLOW_CONSUMER: 4005,
-  /** Too many frames over the rate limit in a row. */
+  /** Too many frames in a row over the rate limit or malformed. */
   RATE_LIMITED: 4006,
   /** The client speaks another protocol version. The client does not retry. */
   UNSUPPORTED_VERSION: 4007,

@@ -66,6 +66,14 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const report = options.onError ?? defaultOnError
   const allowOrigin = originCheck(options.origins)
   const nodeId = options.nodeId ?? randomBytes(6).toString('base64url')
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new TypeError('createServer: nodeId must be 1-64 letters, digits, - or _')
+  // Connection ids stay unique even if a restarted node reuses its nodeId.
+  const incarnation = randomBytes(3).toString('base64url')
+  const heartbeatMs = options.cluster?.heartbeatMs ?? 2_000
+  const deadAfterMs = options.cluster?.deadAfterMs ?? 6_000
+  if (!(heartbeatMs > 0 && deadAfterMs >= 2 * heartbeatMs)) {
+    throw new TypeError('createServer: cluster.heartbeatMs must be positive and cluster.deadAfterMs at least twice it')
+  }
   const PING = encoder.encode({ t: 'ping' })
   const bus = options.bus ?? createMemoryBus()
   const connections = new Map<string, Connection>()
@@ -74,8 +82,8 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     bus,
     nodeId,
     onUser: presenceEvent,
-    heartbeatMs: options.cluster?.heartbeatMs ?? 2_000,
-    deadAfterMs: options.cluster?.deadAfterMs ?? 6_000,
+    heartbeatMs,
+    deadAfterMs,
     report: (e) => report(e, { where: 'bus' }),
   })
   const addressing = new Addressing(bus, nodeId)
@@ -184,7 +192,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       socket.close(CloseCode.GOING_AWAY, 'server shutting down')
       return null
     }
-    const conn = new Connection(`${nodeId}.${(++seq).toString(36)}`, hello.role, ctx, view, socket, core)
+    const conn = new Connection(`${nodeId}.${incarnation}${(++seq).toString(36)}`, hello.role, ctx, view, socket, core)
     connections.set(conn.id, conn)
     addressing.track(conn)
     directory.addConn(conn.id, ctx.user.id, conn.role, conn.since)
@@ -226,7 +234,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
           if (phase === 'auth') {
             // Frames pipelined behind the hello wait for authentication; a flood is a protocol error.
             if (early.length < 1024) early.push(data)
-            else socket.close(CloseCode.PROTOCOL_ERROR, 'too many frames before welcome')
+            else socket.close(CloseCode.PROTOCOL_ERROR, 'too many frames before the connection was ready')
             return
           }
           if (phase !== 'hello') return

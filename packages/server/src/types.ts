@@ -90,13 +90,13 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   transport: Transport
   /** The cluster bus. @default an in-memory bus (single node) */
   bus?: Bus
-  /** Checks the client's hello; returns ctx (with `user.id`) or throws to refuse (close 4001). */
+  /** Checks the client's hello; returns ctx (with `user.id`) or throws to refuse: 4001, 4003 for FORBIDDEN, 1013 (retry) for UNAVAILABLE/TIMEOUT/RATE_LIMITED. */
   authenticate: (input: AuthenticateInput<C>) => Ctx | Promise<Ctx>
   handlers: Handlers<C, Ctx>
   onConnection?: (conn: Conn<C, RoleOf<C>, Ctx>, ctx: Ctx) => void | Promise<void>
   onDisconnect?: (conn: Conn<C, RoleOf<C>, Ctx>, ctx: Ctx, reason: DisconnectReason) => void | Promise<void>
   limits?: Partial<Limits>
-  /** Allowed values of the Origin header; requests from others get HTTP 403. @default any origin */
+  /** Allowed values of the Origin header; other origins are closed with 4003. @default any origin */
   origins?: readonly string[] | ((origin: string | undefined) => boolean)
   /** Validate handler outputs and pushed payloads against the contract. @default true unless NODE_ENV is production */
   validateOutput?: boolean
@@ -104,7 +104,7 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   encoder?: Encoder
   /** Receives errors that are not the client's fault (handler crashes, hook failures). @default writes to stderr */
   onError?: (error: unknown, context: ErrorContext) => void
-  /** This node's id; a restarted node should get a new one. @default a random id */
+  /** This node's id (1-64 letters, digits, - or _); a restarted node should get a new one. @default a random id */
   nodeId?: string
   /** Subscription gates per topic. @default everyone may subscribe */
   topics?: TopicsOptions<C, Ctx>

@@ -70,6 +70,43 @@ export function describeTopics(name: string, makeBuses: BusSet, transport: Trans
       expect(() => srv.forRole('user').publish('ticker', { price: 1 }, { symbol: 1 } as never)).toThrow(/invalid params/)
     })
 
+    it('survives unsubscribe-then-subscribe before the server answered', async () => {
+      await using c = await cluster(1)
+      const client = c.join(0, 'user')
+      await client.ready()
+      const got: string[] = []
+      const first = client.subscribe('news', () => got.push('first'))
+      first()
+      const second = client.subscribe('news', (n) => got.push(n.headline))
+      await second.ready
+      await client.call.ping({})
+      c.nodes[0]!.srv.publish('news', { headline: 'still here' })
+      await until(() => got.length === 1, 5_000, 'delivery to the revived subscription')
+      expect(got).toEqual(['still here'])
+    })
+
+    it('params the schema transforms share one stream; payloads arrive as the schema outputs them, to clients and server listeners', async () => {
+      await using c = await cluster(1)
+      const client = c.join(0, 'user')
+      const lower: number[] = []
+      const upper: number[] = []
+      const heard: unknown[] = []
+      const offListener = c.nodes[0]!.srv.forRole('user').subscribe('quotes', (q, params) => heard.push([q.price, params.symbol]))
+      const stopLower = client.subscribe('quotes', { symbol: 'aapl' }, (q) => lower.push(q.price))
+      await stopLower.ready
+      await client.subscribe('quotes', { symbol: 'AAPL' }, (q) => upper.push(q.price)).ready
+      c.nodes[0]!.srv.forRole('user').publish('quotes', { price: 1.2345 }, { symbol: 'Aapl' })
+      await until(() => lower.length === 1 && upper.length === 1 && heard.length === 1, 5_000, 'both subscriptions')
+      expect([lower, upper, heard]).toEqual([[1.23], [1.23], [[1.23, 'AAPL']]])
+      // Leaving one of the two keeps the shared stream for the other.
+      stopLower()
+      await client.call.ping({})
+      c.nodes[0]!.srv.forRole('user').publish('quotes', { price: 2 }, { symbol: 'aapl' })
+      await until(() => upper.length === 2, 5_000, 'the other subscription still receives')
+      expect(lower).toEqual([1.23])
+      offListener()
+    })
+
     it('gates subscriptions with authorize (sync, async, and a thrown RtError)', async () => {
       const seen: unknown[] = []
       await using c = await cluster(1, {

@@ -1,4 +1,5 @@
 import type { Bus, BusSubscription } from '@rt/contract'
+import { subjectToken } from '@rt/contract/internal'
 
 /** One connection as every node knows it. */
 export interface ConnRecord {
@@ -94,8 +95,8 @@ export class Directory {
     on(`${this.base}.delta`, (m) => this.onDelta(m))
     on(`${this.base}.leave`, (m) => m.id !== nodeId && this.drop(m.id))
     on(`${this.base}.join`, (m) => m.id !== nodeId && this.sendSnapshot(m.id))
-    on(`${this.base}.sync.${nodeId}`, (m) => this.sendSnapshot(m.from))
-    on(`${this.base}.state.${nodeId}`, (m) => this.onSnapshot(m))
+    on(`${this.base}.sync.${subjectToken(nodeId)}`, (m) => this.sendSnapshot(m.from))
+    on(`${this.base}.state.${subjectToken(nodeId)}`, (m) => this.onSnapshot(m))
     bus.publish(`${this.base}.join`, pack({ id: nodeId }))
     this.heartbeat()
     this.timer = setInterval(() => {
@@ -223,7 +224,7 @@ export class Directory {
     const now = Date.now()
     if (now - n.syncing < this.o.heartbeatMs) return // one request in flight at a time
     n.syncing = now
-    this.o.bus.publish(`${this.base}.sync.${n.id}`, pack({ from: this.o.nodeId }))
+    this.o.bus.publish(`${this.base}.sync.${subjectToken(n.id)}`, pack({ from: this.o.nodeId }))
   }
 
   private onHeartbeat(m: { id: string; started: number; seq: number }): void {
@@ -247,7 +248,7 @@ export class Directory {
     this.flush()
     const rooms: [string, string[]][] = [...this.self.rooms].map(([r, s]) => [r, [...s]])
     const conns = [...this.self.conns.values()].map((c) => [c.connId, c.userId, c.role, c.since])
-    this.o.bus.publish(`${this.base}.state.${to}`, pack({ id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns, rooms }))
+    this.o.bus.publish(`${this.base}.state.${subjectToken(to)}`, pack({ id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns, rooms }))
   }
 
   private onSnapshot(m: { id: string; started: number; seq: number; conns: [string, string, string, number][]; rooms: [string, string[]][] }): void {

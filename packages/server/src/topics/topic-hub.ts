@@ -42,11 +42,13 @@ export interface TopicHubOptions {
 }
 
 interface ServerListeners {
+  schema: TopicDef['payload']
   sub: BusSubscription
   set: Set<{ key: string | undefined; listener: TopicListener }>
 }
 
 const decodeKey = (k: string): unknown => (k === '' ? undefined : JSON.parse(k))
+const MAX_KEY = 1024
 
 /**
  * Topics: client opt-in streams and server-side listeners, on one node and across the cluster.
@@ -84,7 +86,10 @@ export class TopicHub {
     }
     const r = await validate(def.params, raw)
     if (!r.ok) throw new RtError('BAD_REQUEST', 'Invalid params', { issues: r.issues })
-    return { value: r.value, key: stableKey(r.value) }
+    const key = stableKey(r.value)
+    // The key becomes part of a bus subject: keep it well under NATS's control-line limit.
+    if (key.length > MAX_KEY) throw new RtError('BAD_REQUEST', `Params too large (over ${MAX_KEY} characters as JSON)`)
+    return { value: r.value, key }
   }
 
   async subscribeConn(conn: Connection, f: SubFrame): Promise<void> {
@@ -145,6 +150,7 @@ export class TopicHub {
       if (r instanceof Promise) throw new RtError('INTERNAL', `publish("${topic}"): async params schemas are not supported`)
       if (!r.ok) throw new RtError('BAD_REQUEST', `publish("${topic}"): invalid params`, { issues: r.issues })
       key = stableKey(r.value)
+      if (key.length > MAX_KEY) throw new RtError('BAD_REQUEST', `publish("${topic}"): params too large`)
     } else if (params !== undefined) throw new RtError('BAD_REQUEST', `publish("${topic}"): this topic takes no params`)
     checkPayload(def.payload, payload, `publish("${topic}")`)
     const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload })
@@ -167,12 +173,13 @@ export class TopicHub {
     let l = this.listeners.get(id)
     if (!l) {
       const set: ServerListeners['set'] = new Set()
+      const schema = found.def.payload
       const pattern = `topic.${subjectToken(found.scope)}.${subjectToken(topic)}.*`
       const sub = this.o.bus.subscribe(pattern, (data) => {
         const env = decodeEnvelope(data)
         if (env && env.origin !== this.o.nodeId) this.toListeners(found.scope, topic, env.header, env.frame, env.origin)
       })
-      this.listeners.set(id, (l = { sub, set }))
+      this.listeners.set(id, (l = { sub, set, schema }))
     }
     const entry = { key, listener }
     l.set.add(entry)
@@ -187,7 +194,11 @@ export class TopicHub {
   private toListeners(scope: string, topic: string, key: string, frame: Frame, origin: string): void {
     const l = this.listeners.get(`${scope}\n${topic}`)
     if (!l) return
-    const payload = (this.o.decode(frame) as { d: unknown }).d
+    // Listeners get what clients get: the payload as the schema outputs it.
+    const r = validate(l.schema, (this.o.decode(frame) as { d: unknown }).d)
+    if (r instanceof Promise) return this.o.report(new RtError('INTERNAL', `Topic "${topic}": async schemas cannot feed server listeners`))
+    if (!r.ok) return this.o.report(new RtError('BAD_REQUEST', `Message on "${topic}" does not match the contract`, { issues: r.issues }))
+    const payload = r.value
     const params = decodeKey(key)
     for (const e of l.set) {
       if (e.key !== undefined && e.key !== key) continue

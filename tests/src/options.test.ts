@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { createServer } from '@rt/server'
+import { contract } from './fixtures.js'
+import { defaultHandlers, wsTransport } from './harness.js'
+
+const base = () => ({ contract, transport: wsTransport(), authenticate: () => ({ user: { id: 'u' } }), handlers: defaultHandlers() })
+
+describe('createServer options', () => {
+  it('refuses to start with a missing handler, naming it', () => {
+    const handlers = defaultHandlers() as unknown as Record<string, Record<string, unknown>>
+    delete handlers.agent!.reply
+    delete handlers.shared!.ping
+    expect(() => createServer({ ...base(), handlers } as never)).toThrow('createServer: missing handlers for shared.ping, agent.reply')
+  })
+
+  it('does not take inherited properties for handlers', () => {
+    const handlers = defaultHandlers() as unknown as Record<string, Record<string, unknown>>
+    handlers.user = Object.create({ notify: () => ({ ok: true }), joinRoom: () => ({ members: 1 }), burst: () => ({ sent: 0 }) })
+    expect(() => createServer({ ...base(), handlers } as never)).toThrow(/user\.notify/)
+  })
+
+  it('validates limits, cluster timing and the node id', () => {
+    expect(() => createServer({ ...base(), limits: { maxFrameBytes: 0 } })).toThrow('limits.maxFrameBytes must be a positive number')
+    expect(() => createServer({ ...base(), cluster: { heartbeatMs: 1_000, deadAfterMs: 1_500 } })).toThrow(/deadAfterMs at least twice/)
+    expect(() => createServer({ ...base(), nodeId: 'a.b' })).toThrow(/nodeId must be/)
+    expect(createServer({ ...base(), nodeId: 'node-1' }).nodeId).toBe('node-1')
+  })
+})
