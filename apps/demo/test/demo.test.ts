@@ -1,33 +1,73 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+// The demo on one node (`pnpm start`): the page is served, a Node client chats, the agent answers.
 import { expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createClient } from '@rt/client'
+import { createClient, type WebSocketConstructor } from '@rt/client'
 import { contract } from '../src/contract.js'
+import { launchDemo } from './launch.js'
 
-it('serves clients: a user chats and the agent bot answers a mention', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@rt/source', 'src/main.ts'], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  try {
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer]
-    const port = /localhost:(\d+)/.exec(line.toString())![1]
-    await using ann = createClient(contract, { url: `ws://127.0.0.1:${port}`, role: 'user', auth: { name: 'ann' }, WebSocket: WebSocket as never })
-    const seen: string[] = []
-    ann.on('message', (m) => seen.push(`${m.from}: ${m.text}`))
-    await ann.ready()
-    // The bot connects right after the server starts: wait until it is there to hear us.
-    for (let i = 0; i < 100 && (await ann.call.say({ text: 'hello' })).delivered < 2; i++) await new Promise((r) => setTimeout(r, 50))
-    await ann.call.say({ text: 'hi @bot' })
-    for (let i = 0; i < 100 && !seen.some((s) => s.startsWith('bot:')); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(seen).toContain('ann: hi @bot')
-    expect(seen).toContain('bot: @ann you said "hi"')
-    await expect(createClient(contract, { url: `ws://127.0.0.1:${port}`, role: 'user', auth: { name: 'bad name!' }, WebSocket: WebSocket as never }).ready()).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
-  } finally {
-    child.kill('SIGTERM')
-    await once(child, 'exit')
+const until = async (check: () => boolean | Promise<boolean>, what: string, ms = 10_000) => {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+it('runs one node and the agent: page served, chat, DM, presence, bot answers', { timeout: 60_000 }, async () => {
+  await using demo = await launchDemo([])
+  expect(demo.output()).toContain('one node, in-memory bus, transport ws')
+  const [node] = demo.nodes
+  expect(node).toBeDefined()
+
+  // The page and its bundle, with the node list injected.
+  const page = await (await fetch(node!.url)).text()
+  expect(page).toContain(`window.RT_DEMO = {"nodes":[{"port":${node!.port},"path":"/rt"}],"self":0,"transport":"ws"}`)
+  const bundle = await fetch(`${node!.url}/app.js`)
+  expect(bundle.headers.get('content-type')).toContain('javascript')
+  expect((await bundle.text()).length).toBeGreaterThan(10_000)
+
+  const WS = WebSocket as unknown as WebSocketConstructor
+  await using ann = createClient(contract, { url: `ws://127.0.0.1:${node!.port}/rt`, role: 'user', auth: { name: 'ann' }, WebSocket: WS })
+  const seen: string[] = []
+  const dms: string[] = []
+  ann.on('message', (m) => seen.push(`${m.room} ${m.from}: ${m.text}`))
+  ann.on('dm', (d) => dms.push(`${d.from}->${d.to}: ${d.text}`))
+  const presence: string[] = []
+  await ann.subscribe('presence', (p) => presence.push(`${p.user} ${p.online ? 'on' : 'off'}`)).ready
+
+  expect(await ann.call.join({ room: 'general' })).toEqual({ room: 'general', members: 1 })
+  const { users } = await ann.call.who({})
+  expect(users).toEqual([
+    { id: 'ann', role: 'user', nodes: ['n1'] },
+    { id: 'bot', role: 'agent', nodes: ['n1'] },
+  ])
+
+  await ann.call.say({ room: 'general', text: 'hi @bot' })
+  await until(() => seen.some((s) => s.startsWith('general bot:')), 'the bot to answer in #general')
+  expect(seen[0]).toBe('general ann: hi @bot')
+  expect(seen[1]).toMatch(/^general bot: Hi @ann!/)
+
+  await ann.call.dm({ to: 'bot', text: 'stats' })
+  await until(() => dms.length >= 2, 'the bot to answer the DM')
+  expect(dms[0]).toBe('ann->bot: stats')
+  expect(dms[1]).toMatch(/^bot->ann: 2 online over 2 connections; 1 node: n1 \(2\)\.$/)
+
+  // A second person: presence reaches ann through the topic; a DM to someone offline is refused.
+  await expect(ann.call.dm({ to: 'bob', text: 'hello?' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'bob is not online' })
+  const bob = createClient(contract, { url: `ws://127.0.0.1:${node!.port}/rt`, role: 'user', auth: { name: 'bob' }, WebSocket: WS })
+  await bob.ready()
+  await until(() => presence.includes('bob on'), 'bob to come online')
+  await ann.call.dm({ to: 'bob', text: 'hello bob' })
+  await until(() => dms.includes('ann->bob: hello bob'), 'the DM echo')
+  await bob.close()
+  await until(() => presence.includes('bob off'), 'bob to go offline')
+
+  // Names are the auth: a bad one, or the agent's, is refused.
+  for (const name of ['bad name!', 'bot']) {
+    await expect(createClient(contract, { url: `ws://127.0.0.1:${node!.port}/rt`, role: 'user', auth: { name }, WebSocket: WS }).ready()).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+  }
+  await expect(createClient(contract, { url: `ws://127.0.0.1:${node!.port}/rt`, role: 'agent', auth: { name: 'bot', token: 'guess' }, WebSocket: WS }).ready()).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+
+  // Ctrl-C: everything stops cleanly.
+  expect(await demo.stop()).toBe(0)
 })

@@ -340,6 +340,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     nodeId,
     connections,
     room: (name: string) => roomHandle(parts, name),
+    rooms: async () => directory.roomNames(),
     toConn: sharedTargets.toConn,
     toUser: sharedTargets.toUser,
     ...topicApi(null),

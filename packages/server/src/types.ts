@@ -205,6 +205,8 @@ export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseCon
   close(): Promise<void>
   /** A room by name (rooms exist while they have members). */
   room(name: string): Room<C>
+  /** Names of the rooms with members anywhere in the cluster (replicated state). */
+  rooms(): Promise<string[]>
   /** A connection anywhere in the cluster; shared events. */
   toConn(connId: string): Target<SharedMessages<C>, SharedEventName<C>>
   /** Every connection of a user, on every node; shared events. */

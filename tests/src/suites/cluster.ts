@@ -67,6 +67,7 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
       await new Promise((r) => setTimeout(r, 100))
       for (const m of members) expect(m.got.map((g) => g.text).sort()).toEqual(['from 0', 'from 2'])
       for (const o of outsiders) expect(o.got).toEqual([])
+      expect(await c.nodes[1]!.srv.rooms()).toEqual(['r1'])
       const listed = await c.nodes[1]!.srv.room('r1').members()
       expect(listed.map((x) => x.userId).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5'])
       expect(new Set(listed.map((x) => x.nodeId))).toEqual(new Set(c.nodes.map((n) => n.srv.nodeId)))

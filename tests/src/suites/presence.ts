@@ -59,6 +59,7 @@ export function describePresence(name: string, makeBuses: BusSet, transport: Tra
       expect(seen).toEqual([{ connId: ann.connId, nodeId: c.nodes[0]!.srv.nodeId, role: 'user', since: expect.any(Number) }])
       expect(await c.nodes[1]!.srv.presence.count()).toEqual({ connections: 1, users: 1 })
       expect(await c.nodes[1]!.srv.presence.isOnline('bob')).toBe(false)
+      expect(await c.nodes[2]!.srv.presence.users()).toEqual(['ann'])
       const listed = c.nodes[1]!.srv.nodes()
       expect(listed.map((n) => n.id).sort()).toEqual(c.nodes.map((n) => n.srv.nodeId).sort())
       expect(listed.find((n) => n.id === c.nodes[0]!.srv.nodeId)).toMatchObject({ connections: 1, started: expect.any(Number), lastHeartbeat: expect.any(Number) })

@@ -150,6 +150,12 @@ export class Directory {
   userConns(userId: string): ConnRecord[] {
     return [...(this.byUser.get(userId)?.values() ?? [])]
   }
+  users(): string[] {
+    return [...this.byUser.keys()]
+  }
+  roomNames(): string[] {
+    return [...this.byRoom.keys()]
+  }
   isOnline(userId: string): boolean {
     return this.byUser.has(userId)
   }

@@ -16,6 +16,8 @@ export interface Presence {
   /** Every connection of the user, on every node. */
   user(userId: string): Promise<PresenceEntry[]>
   isOnline(userId: string): Promise<boolean>
+  /** Every user with a connection anywhere in the cluster. */
+  users(): Promise<string[]>
   /** Connections and distinct users, cluster-wide. */
   count(): Promise<{ connections: number; users: number }>
   /** `online`: the user's first connection anywhere; `offline`: the last one gone (its node may have died). */
@@ -33,6 +35,9 @@ export function createPresence(directory: () => Directory, report: (e: unknown) 
     },
     async isOnline(userId) {
       return directory().isOnline(userId)
+    },
+    async users() {
+      return directory().users()
     },
     async count() {
       return directory().counts()

@@ -1,0 +1,156 @@
+// The demo's cluster (`pnpm cluster`: three nodes on NATS + the agent) driven through its web page
+// in headless Chromium: two people on two different nodes chat, DM, see each other online, get an
+// answer from the agent; then one node stops and the page moves to another node by itself.
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { freePort, launchDemo, type Demo } from './launch.js'
+import { startNatsServer, type NatsServer } from './nats-server.js'
+
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
+const CHROMIUM = '/usr/bin/chromium'
+
+let browser: Browser
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  // Never skipped: without Chromium this fails (scripts/ensure-system-deps.sh installs it).
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+}, 30_000)
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+async function person(name: string, url: string, loginShot?: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 760 } })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(url)
+  await page.fill('#name', name)
+  if (loginShot) await shot(page, loginShot)
+  await page.click('#login-form button[type=submit]')
+  await page.waitForSelector('#conn[data-state=open]')
+  expect(errors).toEqual([])
+  return page
+}
+
+const say = async (page: Page, text: string) => {
+  await page.fill('#text', text)
+  await page.press('#text', 'Enter')
+}
+const message = (page: Page, from: string, text: string) => page.locator('#messages .msg', { hasText: text }).filter({ has: page.locator('strong', { hasText: from }) })
+// expect.poll waits 1 s by default: too short on a loaded 2-core machine.
+const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000 })
+const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png` })
+
+it('two people on two nodes chat, DM, see each other and the agent; a node stops and the page fails over', { timeout: 60_000 }, async () => {
+  await using nats: NatsServer = await startNatsServer()
+  await using demo: Demo = await launchDemo(['--cluster'], { NATS_URL: nats.url })
+  expect(demo.output()).toContain('cluster of 3 nodes on NATS')
+  expect(demo.nodes.map((n) => n.id)).toEqual(['n1', 'n2', 'n3'])
+  const [n1, n2] = demo.nodes as [(typeof demo.nodes)[0], (typeof demo.nodes)[0]]
+
+  const ada = await person('ada', n1.url, 'login')
+  const grace = await person('grace', n2.url)
+  await poll(() => ada.textContent('#conn-text')).toBe('connected · node n1')
+  await poll(() => grace.textContent('#conn-text')).toBe('connected · node n2')
+
+  // Presence across nodes: each sees the other (and the agent) in the online list, with their node.
+  await ada.locator('#online [data-user=grace]', { hasText: 'n2' }).waitFor()
+  await ada.locator('#online [data-user=bot]', { hasText: 'agent' }).waitFor()
+  await grace.locator('#online [data-user=ada]', { hasText: 'n1' }).waitFor()
+
+  // A room: both are in #general; a message from one node reaches the other.
+  await poll(() => ada.textContent('#subtitle')).toBe('2 members')
+  await say(ada, 'Hello from node 1')
+  await message(grace, 'ada', 'Hello from node 1').waitFor()
+  // The activity topic (params { room }): grace typing shows on ada's page.
+  await grace.fill('#text', 'typing something')
+  await poll(() => ada.textContent('#activity')).toBe('grace is typing…')
+  await grace.fill('#text', '')
+  await say(grace, 'Hi ada! @bot stats')
+  await message(ada, 'grace', 'Hi ada! @bot stats').waitFor()
+
+  // The agent (its own process, role `agent`) gets a `task` and answers in the room.
+  const answer = message(ada, 'bot', '3 nodes')
+  await answer.waitFor()
+  expect(await answer.textContent()).toMatch(/3 online over 3 connections; 3 nodes: n1 \(\d\), n2 \(\d\), n3 \(\d\)\./)
+  await message(grace, 'bot', '3 nodes').waitFor()
+
+  // A direct message: ada clicks grace in the online list; grace gets an unread badge.
+  await ada.click('#online [data-user=grace]')
+  await poll(() => ada.textContent('#title')).toBe('@ grace')
+  await say(ada, 'A secret, just for you')
+  await grace.locator('#dms [data-dm=ada] .unread', { hasText: '1' }).waitFor()
+  await grace.click('#dms [data-dm=ada]')
+  await message(grace, 'ada', 'A secret, just for you').waitFor()
+
+  // Rooms: grace opens a new room; ada sees it listed with its member count (roomStats topic).
+  await grace.fill('#new-room-name', 'ops')
+  await grace.press('#new-room-name', 'Enter')
+  await poll(() => grace.textContent('#title')).toBe('# ops')
+  await ada.locator('#rooms [data-room=ops] .members', { hasText: '1' }).waitFor()
+  await ada.click('#rooms [data-room=general]')
+  await shot(ada, 'cluster-ada-n1')
+  await shot(grace, 'cluster-grace-n2')
+
+  // grace's node stops (SIGTERM: graceful close, clients are told to go). Her page moves on.
+  process.kill(n2.pid, 'SIGTERM')
+  await poll(() => grace.textContent('#conn-text')).toMatch(/^connected · node n[13]$/)
+  const moved = (await grace.textContent('#conn-text'))!.slice(-2)
+  // She is back in her rooms (rejoined on `open`) and everything still works.
+  await grace.locator('#online [data-user=ada]').waitFor()
+  await ada.locator('#online [data-user=grace]', { hasText: moved }).waitFor({ timeout: 15_000 })
+  await grace.click('#rooms [data-room=general]')
+  await say(grace, `Still here, now on ${moved}`)
+  await message(ada, 'grace', `Still here, now on ${moved}`).waitFor()
+  await ada.click('#online [data-user=grace]')
+  await say(ada, 'Welcome back')
+  await grace.locator('#dms [data-dm=ada] .unread').waitFor()
+  await say(grace, '@bot time')
+  await message(grace, 'bot', 'UTC').waitFor()
+  await shot(grace, 'failover-grace')
+  await shot(ada, 'failover-ada')
+  expect(demo.output()).toContain('node n2 exited')
+})
+
+it('on one node with uWebSockets.js: the page shows the restart of the server and recovers by itself', { timeout: 60_000 }, async () => {
+  // Fixed ports, so that the restarted demo comes back where the page expects it.
+  const env = { PORTS: String(await freePort()), WS_PORTS: String(await freePort()) }
+  let demo = await launchDemo(['--transport=uws'], env)
+  try {
+    expect(demo.output()).toContain('one node, in-memory bus, transport uws')
+    // The name is the login: the server refuses the agent's name, and the page says why.
+    const context = await browser.newContext()
+    const refused = await context.newPage()
+    await refused.goto(demo.nodes[0]!.url)
+    await refused.fill('#name', 'bot')
+    await refused.click('#login-form button[type=submit]')
+    await poll(() => refused.textContent('#login-error')).toBe('"bot" is the agent\'s name: pick another')
+    expect(await refused.isVisible('#login')).toBe(true)
+    await context.close()
+
+    const lin = await person('lin', demo.nodes[0]!.url)
+    await say(lin, 'hey @bot')
+    await message(lin, 'bot', 'Hi @lin!').waitFor()
+    expect(await lin.textContent('#activity')).toBe('') // "bot is typing…" ended with its answer
+
+    // Ctrl-C: the whole demo stops; the page says so and keeps trying.
+    expect(await demo.stop()).toBe(0)
+    await lin.waitForSelector('#conn[data-state=reconnecting]')
+    await shot(lin, 'restart-reconnecting')
+    await say(lin, 'sent while the server is down') // a call made offline waits for the next connection
+    demo = await launchDemo(['--transport=uws'], env)
+    await lin.waitForSelector('#conn[data-state=open]', { timeout: 20_000 })
+    await message(lin, 'lin', 'sent while the server is down').waitFor()
+    await say(lin, '@bot roll')
+    await message(lin, 'bot', '@lin rolled a').waitFor()
+    await lin.locator('#online [data-user=bot]').waitFor()
+  } finally {
+    await demo.stop()
+  }
+})
