@@ -357,6 +357,8 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       if (listening) throw new Error('server is already listening')
       addressing.start()
       directory.start()
+      // Our subscriptions are registered on the bus before the first client arrives.
+      await bus.flush()
       const address = await transport.listen(handler, { maxFrameBytes: limits.maxFrameBytes })
       listening = true
       sweep = setInterval(heartbeat, limits.heartbeatIntervalMs)

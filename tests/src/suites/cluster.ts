@@ -20,6 +20,8 @@ export function describeCluster(name: string, makeBuses: BusSet, transport: Tran
         startServer(transport, { bus, cluster: { heartbeatMs: 200, deadAfterMs: 1_000 } }),
       ),
     )
+    // Once every node has heard every other, each one's bus subscriptions are known cluster-wide.
+    await until(() => nodes.every((n) => n.srv.nodes().length === nodes.length), 5_000, 'nodes to see each other')
     const clients: { close(): Promise<void> }[] = []
     return {
       nodes,

@@ -12,6 +12,7 @@ export function describeTopics(name: string, makeBuses: BusSet, transport: Trans
     const counted = buses.slice(0, n).map((b) => countingBus(b))
     const nodes = await Promise.all(counted.map((bus) => startServer(transport, { bus, ...extra })))
     const baseline = nodes.map((x) => x.srv.stats().busSubscriptions)
+    await until(() => nodes.every((x) => x.srv.nodes().length === n), 5_000, 'nodes to see each other')
     const clients: { close(): Promise<void> }[] = []
     return {
       nodes,
