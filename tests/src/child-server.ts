@@ -3,10 +3,11 @@
 // With RT_NATS_URL (and RT_NATS_PREFIX) it joins a NATS cluster; otherwise it runs alone.
 import { createNatsBus } from '@rt/bus-nats'
 import { startServer, wsTransport } from './harness.js'
+import { uwsTransport } from './uws-transport.js'
 
 const port = Number(process.argv[2] ?? 0)
 const nats = process.env.RT_NATS_URL
-const s = await startServer(wsTransport, {
+const s = await startServer(process.env.RT_TRANSPORT === 'uws' ? uwsTransport : wsTransport, {
   port,
   limits: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_000 },
   cluster: { heartbeatMs: 100, deadAfterMs: 500 },

@@ -3,7 +3,7 @@ import { createServer } from '@rt/server'
 import { contract } from './fixtures.js'
 import { defaultHandlers, wsTransport } from './harness.js'
 
-const base = () => ({ contract, transport: wsTransport(), authenticate: () => ({ user: { id: 'u' } }), handlers: defaultHandlers() })
+const base = () => ({ contract, transport: wsTransport(), authenticate: () => ({ user: { id: 'u', name: 'u' } }), handlers: defaultHandlers() })
 
 describe('createServer options', () => {
   it('refuses to start with a missing handler, naming it', () => {

@@ -359,7 +359,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       directory.start()
       // Our subscriptions are registered on the bus before the first client arrives.
       await bus.flush()
-      const address = await transport.listen(handler, { maxFrameBytes: limits.maxFrameBytes })
+      const address = await transport.listen(handler, { maxFrameBytes: limits.maxFrameBytes, maxBufferedBytes: limits.maxBufferedBytes })
       listening = true
       sweep = setInterval(heartbeat, limits.heartbeatIntervalMs)
       sweep.unref()

@@ -40,6 +40,8 @@ export interface TransportHandler {
 export interface TransportListenOptions {
   /** Largest inbound frame in bytes; larger ones close the socket with 1009. */
   maxFrameBytes: number
+  /** Outbound bytes buffered for a socket before it is closed as a slow consumer (4005); for native publish. */
+  maxBufferedBytes: number
 }
 
 /**

@@ -8,7 +8,7 @@ import { rawSocket } from '../raw.js'
 import { spawnNode } from '../spawn.js'
 
 /** Connection lifecycle: auth, handshake, reconnection, restarts, crashes, graceful close, heartbeats. */
-export function describeLifecycle(name: string, transport: TransportFactory) {
+export function describeLifecycle(name: string, transport: TransportFactory, childEnv: Record<string, string> = {}) {
   describe(`connection lifecycle over ${name}`, () => {
     it('passes role, auth and the request to authenticate, and ctx to handlers and hooks', async () => {
       const seen: unknown[] = []
@@ -191,7 +191,7 @@ export function describeLifecycle(name: string, transport: TransportFactory) {
     })
 
     it('rejects a call in flight with CONNECTION_LOST when the server process is killed', async () => {
-      await using node = await spawnNode<{ port: number }>('child-server.ts')
+      await using node = await spawnNode<{ port: number }>('child-server.ts', [], childEnv)
       await using client = connect(`ws://127.0.0.1:${node.info.port}`, 'user', { reconnect: { minDelayMs: 50, maxDelayMs: 100 } })
       await client.ready()
       const inFlight = client.call.fail({ kind: 'slow' }).catch((e: unknown) => e)
