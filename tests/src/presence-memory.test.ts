@@ -1,12 +1,6 @@
-import { createMemoryBus, createMemoryHub } from '@rt/server'
+import { memoryBuses } from './bus-sets.js'
 import { wsTransport } from './harness.js'
 import { describePresence } from './suites/presence.js'
 
-describePresence(
-  'the memory bus',
-  async () => {
-    const hub = createMemoryHub()
-    return { buses: [0, 1, 2, 3].map(() => createMemoryBus({ hub })), cleanup: async () => {} }
-  },
-  wsTransport,
-)
+// Several nodes in one process on one memory hub: the embedded default, as a cluster.
+describePresence('the memory bus', memoryBuses, wsTransport)

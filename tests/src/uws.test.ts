@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { CloseCode, type RtError } from '@rt/contract'
 import { createUwsTransport } from '@rt/transport-uws'
-import { createMemoryBus, createMemoryHub } from '@rt/server'
 import { describe, expect, it, vi } from 'vitest'
+import { memoryBuses } from './bus-sets.js'
 import { connect, sleep, startServer, until } from './harness.js'
 import { rawSocket } from './raw.js'
 import { describeCluster } from './suites/cluster.js'
@@ -13,16 +13,6 @@ import { describeLifecycle } from './suites/lifecycle.js'
 import { describeRpc } from './suites/rpc.js'
 import { describeTopics } from './suites/topics.js'
 import { uwsTransport } from './uws-transport.js'
-
-const memoryBuses = async () => {
-  const hub = createMemoryHub()
-  return {
-    buses: [0, 1, 2].map(() => createMemoryBus({ hub })),
-    async cleanup() {
-      expect(hub.subscriptionCount).toBe(0)
-    },
-  }
-}
 
 describeRpc('uWebSockets.js', uwsTransport)
 describeEvents('uWebSockets.js', uwsTransport)
