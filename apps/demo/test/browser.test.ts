@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { freePort, launchDemo, type Demo } from './launch.js'
-import { startNatsServer, type NatsServer } from './nats-server.js'
+import { startNatsServer, type NatsServer } from '@rt/tests/nats'
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
 const CHROMIUM = '/usr/bin/chromium'

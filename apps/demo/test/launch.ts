@@ -2,7 +2,6 @@
 // what it prints: each node's URL and pid.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export interface DemoNode {
@@ -19,13 +18,7 @@ export interface Demo extends AsyncDisposable {
   stop(): Promise<number | null>
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const { port } = s.address() as { port: number }
-  await new Promise((r) => s.close(r))
-  return port
-}
+export { freePort } from '@rt/tests/nats'
 
 export async function launchDemo(args: string[], env: Record<string, string> = {}): Promise<Demo> {
   const child = spawn(process.execPath, ['--conditions=@rt/source', '--import', 'tsx', 'src/main.ts', ...args], {
