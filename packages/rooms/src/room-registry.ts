@@ -39,7 +39,8 @@ interface Room<M> {
  */
 export class RoomRegistry<M extends RoomMember> {
   private readonly rooms = new Map<string, Room<M>>()
-  private readonly memberRooms = new Map<M, Set<string>>()
+  /** Rooms of each member: a plain name while it is in one room (the usual case), a Set beyond. */
+  private readonly memberRooms = new Map<M, string | Set<string>>()
   readonly subject: (room: string) => string
 
   constructor(private readonly options: RoomRegistryOptions<M>) {
@@ -56,9 +57,10 @@ export class RoomRegistry<M extends RoomMember> {
       this.rooms.set(room, r)
     }
     r.members.add(member)
-    let mine = this.memberRooms.get(member)
-    if (!mine) this.memberRooms.set(member, (mine = new Set()))
-    mine.add(room)
+    const mine = this.memberRooms.get(member)
+    if (mine === undefined) this.memberRooms.set(member, room)
+    else if (typeof mine === 'string') this.memberRooms.set(member, new Set([mine, room]))
+    else mine.add(room)
     this.options.native?.subscribe(member, this.channel(room))
     this.options.onChange?.(room, member, true)
     return true
@@ -69,8 +71,8 @@ export class RoomRegistry<M extends RoomMember> {
     const r = this.rooms.get(room)
     if (!r?.members.delete(member)) return false
     const mine = this.memberRooms.get(member)
-    mine?.delete(room)
-    if (mine?.size === 0) this.memberRooms.delete(member)
+    if (mine === room) this.memberRooms.delete(member)
+    else if (typeof mine === 'object' && mine.delete(room) && mine.size === 0) this.memberRooms.delete(member)
     this.options.native?.unsubscribe(member, this.channel(room))
     if (r.members.size === 0) {
       r.sub.unsubscribe()
@@ -82,9 +84,7 @@ export class RoomRegistry<M extends RoomMember> {
 
   /** Takes a member out of every room (its connection closed). */
   removeAll(member: M): void {
-    const mine = this.memberRooms.get(member)
-    if (!mine) return
-    for (const room of [...mine]) this.remove(room, member)
+    for (const room of this.roomsOf(member)) this.remove(room, member)
   }
 
   /** Members on this node. */
@@ -107,7 +107,8 @@ export class RoomRegistry<M extends RoomMember> {
   }
 
   roomsOf(member: M): ReadonlySet<string> {
-    return this.memberRooms.get(member) ?? new Set()
+    const mine = this.memberRooms.get(member)
+    return new Set(mine === undefined ? [] : typeof mine === 'string' ? [mine] : mine)
   }
 
   /**

@@ -86,7 +86,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     deadAfterMs,
     report: (e) => report(e, { where: 'bus' }),
   })
-  const addressing = new Addressing(bus, nodeId)
+  const addressing = new Addressing(bus, nodeId, directory, (id) => connections.get(id))
   // A transport with native pub/sub fans out rooms and topics on this node with one call.
   const publish = transport.publish?.bind(transport)
   const native: NativeFanout<Connection> | undefined = publish && {
@@ -150,7 +150,6 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       if (!connections.delete(conn.id)) return
       rooms.removeAll(conn)
       topics.drop(conn)
-      addressing.untrack(conn)
       directory.removeConn(conn.id)
       if (options.onDisconnect) {
         safely('onDisconnect', conn.id, () => options.onDisconnect?.(conn as never, conn.ctx as Ctx, reason))
@@ -194,7 +193,6 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     }
     const conn = new Connection(`${nodeId}.${incarnation}${(++seq).toString(36)}`, hello.role, ctx, view, socket, core)
     connections.set(conn.id, conn)
-    addressing.track(conn)
     directory.addConn(conn.id, ctx.user.id, conn.role, conn.since)
     conn.send(encoder.encode({ t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: nodeId, hb: limits.heartbeatIntervalMs, mf: limits.maxFrameBytes }))
     // Frames the client sends after the welcome wait until onConnection is done (rooms are set up by then).
@@ -221,11 +219,15 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
         socket.close(CloseCode.FORBIDDEN, 'origin not allowed')
         return { message() {}, close() {} }
       }
-      const early: Frame[] = []
+      // Handshake state, released once the handshake ends: an open connection keeps neither
+      // the upgrade request (headers) nor the timer nor the queue (~0.6 KiB per connection).
+      let req: TransportRequest | undefined = request
+      let early: Frame[] = []
       handshaking.add(socket)
-      const timer = setTimeout(() => socket.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), limits.handshakeTimeoutMs)
+      let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => socket.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), limits.handshakeTimeoutMs)
       const endHandshake = () => {
         clearTimeout(timer)
+        timer = req = undefined
         handshaking.delete(socket)
       }
       return {
@@ -249,7 +251,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
             return
           }
           phase = 'auth'
-          admit(socket, request, frame, () => phase === 'gone').then(
+          admit(socket, req!, frame, () => phase === 'gone').then(
             (c) => {
               endHandshake()
               if (!c) return
@@ -261,7 +263,9 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
               }
               conn = c
               phase = 'open'
-              for (const f of early.splice(0)) c.receive(f)
+              const queued = early
+              early = []
+              for (const f of queued) c.receive(f)
             },
             (e: unknown) => {
               endHandshake()

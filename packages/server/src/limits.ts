@@ -45,23 +45,3 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
   }
   return limits
 }
-
-/** Token bucket: `take()` is false when the connection is over its rate. */
-export class RateLimiter {
-  private tokens: number
-  private last = performance.now()
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst
-  }
-  take(): boolean {
-    const now = performance.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000)
-    this.last = now
-    if (this.tokens < 1) return false
-    this.tokens -= 1
-    return true
-  }
-}

@@ -90,7 +90,10 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
         const s = new UwsSocket(ws, turn)
         data.socket = s
         live.add(s)
-        const listener = handler.open(s, data.request)
+        const request = data.request!
+        // Needed only while the core authenticates: do not keep headers for the socket's life.
+        data.request = undefined
+        const listener = handler.open(s, request)
         s.listener = listener
         // The core closed it during `open` (e.g. a refused origin): report that close now.
         if (s.pendingClose) listener.close(...s.pendingClose)

@@ -4,7 +4,8 @@ import type { UwsWebSocket } from './uws-types.js'
 
 /** What each uWS socket carries as its user data. */
 export interface UserData {
-  request: TransportRequest
+  /** The upgrade request, until `open` hands it to the core. */
+  request: TransportRequest | undefined
   socket?: UwsSocket
 }
 
@@ -19,7 +20,8 @@ export class UwsSocket implements TransportSocket {
   listener: SocketListener | undefined
   /** A close that happened before the core's listener existed (closed during `open`). */
   pendingClose: [number, string] | undefined
-  readonly channels = new Set<string>()
+  /** Channels this socket is subscribed to; made on the first subscribe. */
+  channels: Set<string> | undefined
 
   constructor(
     readonly ws: UwsWebSocket<UserData>,
@@ -69,14 +71,14 @@ export class UwsSocket implements TransportSocket {
   }
 
   subscribe(channel: string): void {
-    if (this.closed || this.channels.has(channel)) return
+    if (this.closed || this.channels?.has(channel)) return
     this.ws.subscribe(channel)
-    this.channels.add(channel)
+    ;(this.channels ??= new Set()).add(channel)
     this.turn.join(channel, this)
   }
 
   unsubscribe(channel: string): void {
-    if (!this.channels.delete(channel)) return
+    if (!this.channels?.delete(channel)) return
     this.turn.leave(channel, this)
     if (!this.gone) this.ws.unsubscribe(channel)
   }
@@ -87,8 +89,8 @@ export class UwsSocket implements TransportSocket {
     this.gone = this.closed = true
     this.queue = []
     this.queuedBytes = 0
-    for (const channel of this.channels) this.turn.leave(channel, this)
-    this.channels.clear()
+    for (const channel of this.channels ?? []) this.turn.leave(channel, this)
+    this.channels = undefined
     if (this.listener) this.listener.close(code, reason)
     else this.pendingClose = [code, reason]
   }

@@ -1,20 +1,26 @@
 import type { Bus, BusSubscription, Frame } from '@rt/contract'
 import { decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
 import type { Connection } from '../connection.js'
+import type { Directory } from './directory.js'
+
+/** `['c', connId, role]` for one connection, `['u', userId, role]` for a user's connections on that node. */
+type Header = ['c' | 'u', string, string | null]
 
 /**
- * Cross-node addressing over the bus. A connection id names its node (`<nodeId>.<n>`), so
- * `toConn` goes straight to that node's subject; `toUser` goes to a per-user subject that a
- * node holds only while it has a connection of that user (interest-based routing).
+ * Cross-node addressing over the bus. Every node listens on one subject of its own,
+ * `node.<nodeId>`. A connection id names its node (`<nodeId>.<n>`), so `toConn` goes straight
+ * there; `toUser` looks the user's connections up in the replicated directory and sends once
+ * to each node that holds one. No node hears about a connection or user it does not hold, and
+ * no per-user subscription is kept.
  */
 export class Addressing {
-  private readonly local = new Map<string, Connection>()
-  private readonly users = new Map<string, { conns: Set<Connection>; sub: BusSubscription }>()
   private nodeSub: BusSubscription | undefined
 
   constructor(
     private readonly bus: Bus,
     private readonly nodeId: string,
+    private readonly directory: Directory,
+    private readonly local: (connId: string) => Connection | undefined,
   ) {}
 
   static nodeOf(connId: string): string {
@@ -26,72 +32,48 @@ export class Addressing {
     this.nodeSub = this.bus.subscribe(`node.${subjectToken(this.nodeId)}`, (data) => {
       const env = decodeEnvelope(data)
       if (!env) return
-      const [connId, role] = JSON.parse(env.header) as [string, string | null]
-      const conn = this.local.get(connId)
-      if (conn && (role === null || conn.role === role)) conn.send(env.frame)
+      const [kind, id, role] = JSON.parse(env.header) as Header
+      if (kind === 'c') this.deliver(this.local(id), role, env.frame)
+      else this.toLocalUser(id, role, env.frame)
     })
   }
 
-  track(conn: Connection): void {
-    this.local.set(conn.id, conn)
-    const uid = conn.ctx.user.id
-    let u = this.users.get(uid)
-    if (!u) {
-      const conns = new Set<Connection>()
-      const sub = this.bus.subscribe(`user.${subjectToken(uid)}`, (data) => {
-        const env = decodeEnvelope(data)
-        if (!env || env.origin === this.nodeId) return
-        this.deliver(conns, env.header === '' ? null : env.header, env.frame)
-      })
-      this.users.set(uid, (u = { conns, sub }))
-    }
-    u.conns.add(conn)
+  private deliver(conn: Connection | undefined, role: string | null, frame: Frame): void {
+    if (conn && (role === null || conn.role === role)) conn.send(frame)
   }
 
-  untrack(conn: Connection): void {
-    if (this.local.get(conn.id) !== conn) return
-    this.local.delete(conn.id)
-    const uid = conn.ctx.user.id
-    const u = this.users.get(uid)
-    if (u?.conns.delete(conn) && u.conns.size === 0) {
-      u.sub.unsubscribe()
-      this.users.delete(uid)
-    }
+  private toLocalUser(userId: string, role: string | null, frame: Frame): void {
+    for (const r of this.directory.userConns(userId)) if (r.nodeId === this.nodeId) this.deliver(this.local(r.connId), role, frame)
+  }
+
+  private toNode(node: string, header: Header, frame: Frame): void {
+    this.bus.publish(`node.${subjectToken(node)}`, encodeEnvelope(this.nodeId, JSON.stringify(header), frame))
   }
 
   /** Sends an encoded frame to one connection, wherever it is. `role` restricts delivery. */
   toConn(connId: string, frame: Frame, role: string | null): void {
     const node = Addressing.nodeOf(connId)
-    if (node === this.nodeId) {
-      const conn = this.local.get(connId)
-      if (conn && (role === null || conn.role === role)) conn.send(frame)
-      return
-    }
-    if (node === '') return
-    this.bus.publish(`node.${subjectToken(node)}`, encodeEnvelope(this.nodeId, JSON.stringify([connId, role]), frame))
+    if (node === this.nodeId) this.deliver(this.local(connId), role, frame)
+    else if (node !== '') this.toNode(node, ['c', connId, role], frame)
   }
 
-  /** Sends an encoded frame to every connection of a user on every node. */
+  /** Sends an encoded frame to every connection of a user, on every node that holds one. */
   toUser(userId: string, frame: Frame, role: string | null): void {
-    const u = this.users.get(userId)
-    if (u) this.deliver(u.conns, role, frame)
-    this.bus.publish(`user.${subjectToken(userId)}`, encodeEnvelope(this.nodeId, role ?? '', frame))
-  }
-
-  private deliver(conns: Set<Connection>, role: string | null, frame: Frame): void {
-    for (const c of conns) if (role === null || c.role === role) c.send(frame)
+    const nodes = new Set<string>()
+    for (const r of this.directory.userConns(userId)) if (role === null || r.role === role) nodes.add(r.nodeId)
+    for (const node of nodes) {
+      if (node === this.nodeId) this.toLocalUser(userId, role, frame)
+      else this.toNode(node, ['u', userId, role], frame)
+    }
   }
 
   /** Bus subscriptions this node holds for addressing (for leak checks). */
   get subscriptions(): number {
-    return this.users.size + (this.nodeSub ? 1 : 0)
+    return this.nodeSub ? 1 : 0
   }
 
   stop(): void {
     this.nodeSub?.unsubscribe()
     this.nodeSub = undefined
-    for (const u of this.users.values()) u.sub.unsubscribe()
-    this.users.clear()
-    this.local.clear()
   }
 }

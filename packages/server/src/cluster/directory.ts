@@ -57,7 +57,8 @@ const pack = (v: unknown) => enc.encode(JSON.stringify(v))
 export class Directory {
   private readonly nodes = new Map<string, NodeState>()
   private readonly self: NodeState
-  private readonly byUser = new Map<string, Map<string, ConnRecord>>()
+  /** A user's connections: the record itself while there is one (the usual case), a Map beyond. */
+  private readonly byUser = new Map<string, ConnRecord | Map<string, ConnRecord>>()
   private readonly byRoom = new Map<string, Map<string, ConnRecord>>()
   private ops: Op[] = []
   private flushScheduled = false
@@ -148,7 +149,8 @@ export class Directory {
     }))
   }
   userConns(userId: string): ConnRecord[] {
-    return [...(this.byUser.get(userId)?.values() ?? [])]
+    const u = this.byUser.get(userId)
+    return u === undefined ? [] : u instanceof Map ? [...u.values()] : [u]
   }
   users(): string[] {
     return [...this.byUser.keys()]
@@ -289,10 +291,12 @@ export class Directory {
         if (n.conns.has(connId)) return
         const rec: ConnRecord = { connId, nodeId: n.id, userId, role, since }
         n.conns.set(connId, rec)
-        let u = this.byUser.get(userId)
-        if (!u) this.byUser.set(userId, (u = new Map()))
-        u.set(connId, rec)
-        if (u.size === 1) this.o.onUser?.(userId, true)
+        const u = this.byUser.get(userId)
+        if (u === undefined) {
+          this.byUser.set(userId, rec)
+          this.o.onUser?.(userId, true)
+        } else if (u instanceof Map) u.set(connId, rec)
+        else this.byUser.set(userId, new Map([[u.connId, u], [connId, rec]]))
         return
       }
       case '-c': {
@@ -300,7 +304,7 @@ export class Directory {
         if (!rec) return
         n.conns.delete(op[1])
         const u = this.byUser.get(rec.userId)
-        if (u?.delete(op[1]) && u.size === 0) {
+        if (u === rec || (u instanceof Map && u.delete(op[1]) && u.size === 0)) {
           this.byUser.delete(rec.userId)
           this.o.onUser?.(rec.userId, false)
         }

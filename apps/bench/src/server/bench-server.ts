@@ -1,0 +1,24 @@
+/** What every contender's server offers the harness, whatever it runs on. */
+export interface BenchServer {
+  port: number
+  /** Sends tick `seq` (stamped now) to every member of room `bench`, on every node of a cluster. */
+  broadcast(seq: number): void
+  /** Members of room `bench` on this node. */
+  roomSize(): number
+  close(): Promise<void>
+  /** Facts for the report (e.g. whether uWebSockets.js is native). */
+  facts?: Record<string, unknown>
+}
+
+export interface ServerConfig {
+  kind: 'rt-ws' | 'rt-uws' | 'raw-ws' | 'raw-uws' | 'sio' | 'rt-ws-framed'
+  /** Cluster bus: NATS for @rt, Redis for Socket.IO. */
+  bus?: { url: string }
+  nodeId?: string
+}
+
+export const TOKEN = 'bench'
+export const ROOM = 'bench'
+
+/** The event frame raw servers send: byte for byte what @rt sends for the same tick. */
+export const tickFrame = (ts: number, seq: number) => `{"t":"event","n":"tick","d":{"ts":${ts},"seq":${seq}}}`

@@ -1,0 +1,72 @@
+// A contender's server in a process of its own, driven by the harness over IPC.
+// argv[2]: ServerConfig as JSON.
+import { announce, serveIpc } from '../wire/ipc.js'
+import { nowUs, sleep } from '../wire/clock.js'
+import type { BenchServer, ServerConfig } from './bench-server.js'
+import { PhaseProfiler } from './profiler.js'
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig
+
+async function start(): Promise<BenchServer> {
+  switch (config.kind) {
+    case 'rt-ws':
+    case 'rt-uws':
+    case 'rt-ws-framed':
+      return (await import('./rt-server.js')).startRtServer(config)
+    case 'raw-ws':
+      return (await import('./raw-ws-server.js')).startRawWsServer()
+    case 'raw-uws':
+      return (await import('./raw-uws-server.js')).startRawUwsServer()
+    case 'sio':
+      return (await import('./sio-server.js')).startSioServer(config)
+  }
+}
+
+const server = await start()
+const profiler = new PhaseProfiler()
+const turn = () => new Promise<void>((r) => setImmediate(r))
+const gc = (globalThis as { gc?: () => void }).gc
+
+export interface FanoutArgs {
+  messages: number
+  /** Ticks sent back to back in one event-loop turn. */
+  burst: number
+  /** 0: the next burst on the next turn (as fast as the server goes); else the pace between bursts. */
+  intervalMs: number
+}
+
+serveIpc({
+  async fanout({ messages, burst, intervalMs }: FanoutArgs) {
+    const startUs = nowUs()
+    let seq = 0
+    for (let b = 1; seq < messages; b++) {
+      for (let i = 0; i < burst && seq < messages; i++) server.broadcast(seq++)
+      if (intervalMs > 0) await sleep(Math.max(0, startUs / 1000 + b * intervalMs - nowUs() / 1000))
+      else await turn()
+    }
+    return { startUs, endUs: nowUs() }
+  },
+  cpu: () => {
+    const u = process.cpuUsage()
+    return u.user + u.system
+  },
+  async mem() {
+    for (let i = 0; i < 3; i++) {
+      gc?.()
+      await sleep(30)
+    }
+    const m = process.memoryUsage()
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+  },
+  roomSize: () => server.roomSize(),
+  profileStart: () => profiler.start(),
+  profileStop: ({ file }: { file: string }) => profiler.stop(file),
+  heapStart: () => profiler.heapStart(),
+  heapStop: ({ file }: { file: string }) => profiler.heapStop(file),
+  async exit() {
+    await Promise.race([server.close().catch(() => {}), sleep(3_000)])
+    setImmediate(() => process.exit(0))
+  },
+})
+process.on('SIGTERM', () => process.exit(0))
+announce({ port: server.port, pid: process.pid, facts: server.facts ?? {} })

@@ -1,0 +1,54 @@
+// Runs the whole benchmark harness at a tiny size: every contender must deliver every message
+// to every socket (exact counts, in order) and answer every RPC. No timing is asserted.
+import { existsSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { CONTENDERS } from '../src/harness/contenders.js'
+import type { BenchResults } from '../src/harness/results.js'
+import { runBench } from '../src/harness/run-bench.js'
+import { SIZES } from '../src/harness/sizes.js'
+
+const sizes = SIZES.smoke
+const haveRedis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some(existsSync)
+const haveNats = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].some(existsSync)
+
+describe('benchmark harness (smoke size)', () => {
+  let results: BenchResults
+  const lines: string[] = []
+
+  it(
+    'runs every contender and scenario',
+    async () => {
+      results = await runBench({ sizes, command: 'smoke test', experiments: true, log: (l) => lines.push(l) })
+      expect(results.contenders.map((c) => c.id)).toEqual(CONTENDERS.map((c) => c.id))
+    },
+    60_000,
+  )
+
+  for (const c of CONTENDERS) {
+    it(`${c.label}: every socket gets every message, every call its answer`, () => {
+      const r = results.contenders.find((x) => x.id === c.id)!
+      expect(r.errors, lines.join('\n')).toEqual([])
+      expect(r.connect?.ready).toBe(sizes.bigN)
+      for (const f of [r.fanoutBig!, r.fanoutSmall!]) {
+        expect(f.delivered).toBe(f.n * f.messages)
+        expect(f.expected).toBe(sizes.bigN * sizes.bigM)
+        expect(f.outOfOrder).toBe(0)
+        expect(f.complete).toBe(true)
+      }
+      const calls = sizes.rpc.clients * sizes.rpc.callsPerSocket!
+      expect(r.rpc).toMatchObject({ clients: sizes.rpc.clients, total: calls, answered: calls, errors: 0 })
+    })
+  }
+
+  for (const c of CONTENDERS.filter((x) => x.cluster)) {
+    const installed = c.id === 'sio' ? haveRedis : haveNats
+    it.skipIf(!installed)(`${c.label}: cross-node fan-out delivers every message on ${sizes.cluster!.nodes} nodes`, () => {
+      const r = results.cluster.find((x) => x.id === c.id)!
+      expect(r.errors, lines.join('\n')).toEqual([])
+      for (const f of [r.single!, r.cluster!]) {
+        expect(f.delivered).toBe(sizes.cluster!.n * sizes.cluster!.m)
+        expect(f.complete).toBe(true)
+      }
+    })
+  }
+})
