@@ -7,7 +7,6 @@ import {
   isRtErrorCode,
   jsonEncoder,
   parseServerFrame,
-  stableKey,
   validate,
   type AnyContract,
   type ErrorFrame,
@@ -15,24 +14,9 @@ import {
   type ServerFrame,
 } from '@rt/contract'
 import { backoffDelay } from './backoff.js'
-import type { CallOptions, Client, ClientOptions, ClientState, StateChange, SubscribeOptions, WebSocketLike } from './types.js'
-
-interface SubEntry {
-  listener: (payload: unknown) => void
-  onError: ((error: RtError) => void) | undefined
-}
-
-/** One stream (topic + params) this client wants, shared by every `subscribe` to it. */
-interface ClientSub {
-  id: string
-  topic: string
-  params: unknown
-  /** The stream key the server acknowledged; undefined until then. */
-  key: string | undefined
-  entries: Set<SubEntry>
-  ready: Promise<void>
-  settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
-}
+import { callEach, checkInbound } from './deliver.js'
+import { Subscriptions } from './subscriptions.js'
+import type { CallOptions, Client, ClientOptions, ClientState, StateChange, WebSocketLike } from './types.js'
 
 interface PendingCall {
   id: number
@@ -79,9 +63,17 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   const pending = new Map<number, PendingCall>()
   const waiting: PendingCall[] = [] // calls made while offline, in call order
   const listeners = new Map<string, Set<(payload: unknown) => void>>()
-  const subs = new Map<string, ClientSub>() // by topic + params
-  const streams = new Map<string, Set<ClientSub>>() // by topic + acknowledged stream key
-  const subAcks = new Map<number, ClientSub>() // sub frames awaiting their answer
+  const subscriptions = new Subscriptions({
+    view,
+    role: options.role,
+    encoder,
+    validate: validatePayloads,
+    report: (e) => report(e),
+    nextId: () => nextId++,
+    open: () => (state === 'open' ? socket : undefined),
+    closed: () => (closedForGood ? (finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed')) : undefined),
+    tooLarge: (frame) => byteLength(frame) > maxFrame,
+  })
   const stateListeners = new Set<(change: StateChange) => void>()
 
   const setState = (next: ClientState, info: Omit<StateChange, 'state'> = {}) => {
@@ -161,11 +153,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       case 'result':
       case 'error': {
         if (f.id === undefined) return report(errorFromFrame(f as ErrorFrame))
-        const sub = subAcks.get(f.id)
-        if (sub) {
-          subAcks.delete(f.id)
-          return f.t === 'error' ? subRejected(sub, errorFromFrame(f)) : subAcked(sub, (f.d as { k?: unknown } | undefined)?.k)
-        }
+        if (subscriptions.answer(f, errorFromFrame)) return
         const call = pending.get(f.id)
         if (!call) return
         settle(call)
@@ -180,7 +168,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       case 'event':
         return dispatch(f.n, f.d)
       case 'pub':
-        return publication(f.n, f.k, f.d)
+        return subscriptions.publication(f.n, f.k, f.d)
       case 'ping':
         return s.send(PONG)
       case 'welcome':
@@ -200,117 +188,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     if (!set || set.size === 0) return
     const def = view!.events.get(event)
     if (!def) return report(new RtError('NOT_FOUND', `Server sent unknown event "${event}"`))
-    const deliver = (value: unknown) => {
-      for (const l of [...set]) {
-        try {
-          l(value)
-        } catch (e) {
-          report(e)
-        }
-      }
-    }
-    if (!validatePayloads) return deliver(payload)
-    const r = validate(def.payload, payload)
-    if (r instanceof Promise) {
-      void r.then((v) => (v.ok ? deliver(v.value) : report(new RtError('BAD_REQUEST', `Event "${event}" does not match the contract`, { issues: v.issues }))))
-    } else if (r.ok) deliver(r.value)
-    else report(new RtError('BAD_REQUEST', `Event "${event}" does not match the contract`, { issues: r.issues }))
-  }
-
-  function deliverTo(entries: Iterable<{ listener: (payload: unknown) => void }>, value: unknown): void {
-    for (const e of [...entries]) {
-      try {
-        e.listener(value)
-      } catch (err) {
-        report(err)
-      }
-    }
-  }
-
-  function publication(topic: string, key: string, payload: unknown): void {
-    const set = streams.get(`${topic}\n${key}`)
-    const def = view!.topics.get(topic)
-    if (!set || !def) return
-    const entries = [...set].flatMap((sub) => [...sub.entries])
-    if (!validatePayloads) return deliverTo(entries, payload)
-    void Promise.resolve(validate(def.payload, payload)).then((r) =>
-      r.ok ? deliverTo(entries, r.value) : report(new RtError('BAD_REQUEST', `Message on "${topic}" does not match the contract`, { issues: r.issues })),
-    )
-  }
-
-  const streamOf = (sub: ClientSub) => `${sub.topic}\n${sub.key}`
-
-  /** Leaves a stream; tells the server only when no other subscription of this client uses it. */
-  function leaveStream(sub: ClientSub): void {
-    if (sub.key === undefined) return
-    const set = streams.get(streamOf(sub))
-    if (!set?.delete(sub) || set.size > 0) return
-    streams.delete(streamOf(sub))
-    if (state === 'open' && socket) send(socket, { t: 'unsub', n: sub.topic, k: sub.key })
-  }
-
-  function sendSub(s: WebSocketLike, sub: ClientSub): void {
-    const id = nextId++
-    const frame = encoder.encode(sub.params === undefined ? { t: 'sub', id, n: sub.topic } : { t: 'sub', id, n: sub.topic, q: sub.params })
-    if (byteLength(frame) > maxFrame) return subRejected(sub, new RtError('PAYLOAD_TOO_LARGE', `Params of "${sub.topic}" are larger than the server accepts`))
-    subAcks.set(id, sub)
-    s.send(frame)
-  }
-
-  function subAcked(sub: ClientSub, key: unknown): void {
-    sub.key = typeof key === 'string' ? key : ''
-    // Params a schema transforms can name a stream another subscription already has: share it.
-    let set = streams.get(streamOf(sub))
-    if (!set) streams.set(streamOf(sub), (set = new Set()))
-    set.add(sub)
-    if (sub.entries.size === 0) {
-      // Unsubscribed while the server was answering.
-      subs.delete(sub.id)
-      return leaveStream(sub)
-    }
-    sub.settle?.resolve()
-    sub.settle = undefined
-  }
-
-  function subRejected(sub: ClientSub, error: RtError, quiet = false): void {
-    if (subs.get(sub.id) === sub) subs.delete(sub.id)
-    if (sub.key !== undefined) streams.get(streamOf(sub))?.delete(sub)
-    sub.settle?.reject(error)
-    sub.settle = undefined
-    for (const e of sub.entries) e.onError?.(error)
-    if (!quiet && [...sub.entries].every((e) => !e.onError)) report(error)
-  }
-
-  function subscribe(topic: string, args: unknown[]) {
-    const def = view!.topics.get(topic)
-    if (!def) throw new RtError('NOT_FOUND', `Topic "${topic}" is not in role "${options.role}"'s vocabulary`)
-    const params = def.params ? args.shift() : undefined
-    const listener = args[0] as (payload: unknown) => void
-    const opts = args[1] as SubscribeOptions | undefined
-    if (typeof listener !== 'function') throw new TypeError(`subscribe("${topic}") needs a listener function`)
-    const id = `${topic}\n${stableKey(params)}`
-    const entry: SubEntry = { listener, onError: opts?.onError }
-    // An unanswered subscription left by a quick unsubscribe is revived rather than duplicated.
-    let sub = subs.get(id)
-    if (sub) sub.entries.add(entry)
-    else {
-      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set([entry]), ready: Promise.resolve(), settle: undefined }
-      created.ready = new Promise<void>((resolve, reject) => (created.settle = { resolve, reject }))
-      created.ready.catch(() => {}) // observed through `ready` or onError; never an unhandled rejection
-      subs.set(id, created)
-      sub = created
-      if (closedForGood) subRejected(sub, finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'), true)
-      else if (state === 'open' && socket) sendSub(socket, sub)
-    }
-    const owner = sub
-    const unsubscribe = () => {
-      if (!owner.entries.delete(entry) || owner.entries.size > 0) return
-      // Not answered yet: it is dropped when the answer comes (or revived by a new subscribe).
-      if ([...subAcks.values()].includes(owner)) return
-      if (subs.get(owner.id) === owner) subs.delete(owner.id)
-      leaveStream(owner)
-    }
-    return Object.assign(unsubscribe, { ready: owner.ready })
+    checkInbound(def.payload, payload, validatePayloads, `Event "${event}"`, report, (v) => callEach(set, v, report))
   }
 
   function opened(s: WebSocketLike, conn: string, node: string, hb: number): void {
@@ -332,11 +210,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     ;(watchdog as { unref?: () => void }).unref?.()
     setState('open')
     // Restore every subscription on the new connection, then send calls that waited.
-    streams.clear()
-    for (const sub of [...subs.values()]) {
-      if (sub.entries.size === 0) subs.delete(sub.id)
-      else sendSub(s, sub)
-    }
+    subscriptions.restore(s)
     for (const call of waiting.splice(0)) write(call, s)
   }
 
@@ -348,7 +222,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     if (watchdog) clearInterval(watchdog)
     watchdog = undefined
     if (s) s.onopen = s.onmessage = s.onclose = null
-    subAcks.clear()
+    subscriptions.dropped()
     const error = new RtError('CONNECTION_LOST', `Connection lost (${code}${reason ? `: ${reason}` : ''})`)
     for (const call of [...pending.values()]) {
       if (call.socket) {
@@ -397,7 +271,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       settle(call)
       call.reject(lostError)
     }
-    for (const sub of [...subs.values()]) if (sub.settle) subRejected(sub, lostError, true)
+    subscriptions.fail(lostError)
     const info: Omit<StateChange, 'state'> = { error }
     if (code !== undefined) info.code = code
     if (reason !== undefined) info.reason = reason
@@ -451,7 +325,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       set.add(l)
       return () => void set.delete(l)
     },
-    subscribe: (topic: string, ...args: unknown[]) => subscribe(topic, args),
+    subscribe: (topic: string, ...args: unknown[]) => subscriptions.subscribe(topic, args),
     get state() {
       return state
     },

@@ -71,6 +71,24 @@ export function describeTopics(name: string, makeBuses: BusSet, transport: Trans
       expect(() => srv.forRole('user').publish('ticker', { price: 1 }, { symbol: 1 } as never)).toThrow(/invalid params/)
     })
 
+    it('keeps send order between events and topic messages to one connection', async () => {
+      await using c = await cluster(1)
+      const client = c.join(0, 'user')
+      const seen: string[] = []
+      client.on('alert', (a) => seen.push(a.text))
+      await client.subscribe('news', (n) => seen.push(n.headline)).ready
+      const conn = [...c.nodes[0]!.srv.connections.values()][0]!
+      const expected: string[] = []
+      for (let i = 0; i < 50; i++) {
+        const text = String(i)
+        expected.push(text)
+        if (i % 2) c.nodes[0]!.srv.publish('news', { headline: text })
+        else c.nodes[0]!.srv.forRole('user').toConn(conn.id).emit('alert', { level: 'info', text })
+      }
+      await until(() => seen.length === 50, 5_000, 'all pushes')
+      expect(seen).toEqual(expected)
+    })
+
     it('survives unsubscribe-then-subscribe before the server answered', async () => {
       await using c = await cluster(1)
       const client = c.join(0, 'user')

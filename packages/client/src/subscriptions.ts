@@ -1,0 +1,164 @@
+import { RtError, stableKey, type Encoder, type ErrorFrame, type Frame, type ResultFrame, type RoleView } from '@rt/contract'
+import { callEach, checkInbound } from './deliver.js'
+import type { SubscribeOptions, Subscription, WebSocketLike } from './types.js'
+
+interface SubEntry {
+  listener: (payload: unknown) => void
+  onError: ((error: RtError) => void) | undefined
+}
+
+/** One stream (topic + params) this client wants, shared by every `subscribe` to it. */
+interface ClientSub {
+  id: string
+  topic: string
+  params: unknown
+  /** The stream key the server acknowledged; undefined until then. */
+  key: string | undefined
+  entries: Set<SubEntry>
+  ready: Promise<void>
+  settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
+}
+
+/** What the subscriptions need from their client. */
+export interface SubscriptionsLink {
+  view: RoleView
+  role: string
+  encoder: Encoder
+  validate: boolean
+  report: (e: unknown) => void
+  nextId: () => number
+  /** The socket, while the client is open. */
+  open: () => WebSocketLike | undefined
+  /** Why the client closed for good, once it has. */
+  closed: () => RtError | undefined
+  /** Whether a frame exceeds what the server accepts. */
+  tooLarge: (frame: Frame) => boolean
+}
+
+/**
+ * The client's topic subscriptions: acknowledged per stream, shared by identical subscribes,
+ * restored on every new connection.
+ */
+export class Subscriptions {
+  private readonly subs = new Map<string, ClientSub>() // by topic + params as given
+  private readonly streams = new Map<string, Set<ClientSub>>() // by topic + acknowledged stream key
+  private readonly acks = new Map<number, ClientSub>() // sub frames awaiting their answer
+
+  constructor(private readonly link: SubscriptionsLink) {}
+
+  subscribe(topic: string, args: unknown[]): Subscription {
+    const def = this.link.view.topics.get(topic)
+    if (!def) throw new RtError('NOT_FOUND', `Topic "${topic}" is not in role "${this.link.role}"'s vocabulary`)
+    const params = def.params ? args.shift() : undefined
+    const listener = args[0] as (payload: unknown) => void
+    const opts = args[1] as SubscribeOptions | undefined
+    if (typeof listener !== 'function') throw new TypeError(`subscribe("${topic}") needs a listener function`)
+    const id = `${topic}\n${stableKey(params)}`
+    const entry: SubEntry = { listener, onError: opts?.onError }
+    // An unanswered subscription left by a quick unsubscribe is revived rather than duplicated.
+    let sub = this.subs.get(id)
+    if (sub) sub.entries.add(entry)
+    else {
+      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set([entry]), ready: Promise.resolve(), settle: undefined }
+      created.ready = new Promise<void>((resolve, reject) => (created.settle = { resolve, reject }))
+      created.ready.catch(() => {}) // observed through `ready` or onError; never an unhandled rejection
+      this.subs.set(id, created)
+      sub = created
+      const closed = this.link.closed()
+      const s = this.link.open()
+      if (closed) this.rejected(sub, closed, true)
+      else if (s) this.send(s, sub)
+    }
+    const owner = sub
+    const unsubscribe = () => {
+      if (!owner.entries.delete(entry) || owner.entries.size > 0) return
+      // Not answered yet: it is dropped when the answer comes (or revived by a new subscribe).
+      if ([...this.acks.values()].includes(owner)) return
+      if (this.subs.get(owner.id) === owner) this.subs.delete(owner.id)
+      this.leaveStream(owner)
+    }
+    return Object.assign(unsubscribe, { ready: owner.ready })
+  }
+
+  /** Routes a result/error frame answering a `sub`; false if the id is not a subscription's. */
+  answer(f: ResultFrame | ErrorFrame, toError: (f: ErrorFrame) => RtError): boolean {
+    const sub = f.id === undefined ? undefined : this.acks.get(f.id)
+    if (!sub) return false
+    this.acks.delete(f.id!)
+    if (f.t === 'error') this.rejected(sub, toError(f))
+    else this.acked(sub, (f.d as { k?: unknown } | undefined)?.k)
+    return true
+  }
+
+  publication(topic: string, key: string, payload: unknown): void {
+    const set = this.streams.get(`${topic}\n${key}`)
+    const def = this.link.view.topics.get(topic)
+    if (!set || !def) return
+    const listeners = [...set].flatMap((sub) => [...sub.entries].map((e) => e.listener))
+    checkInbound(def.payload, payload, this.link.validate, `Message on "${topic}"`, this.link.report, (v) => callEach(listeners, v, this.link.report))
+  }
+
+  /** A new connection: every wanted stream is subscribed again. */
+  restore(s: WebSocketLike): void {
+    this.streams.clear()
+    for (const sub of [...this.subs.values()]) {
+      if (sub.entries.size === 0) this.subs.delete(sub.id)
+      else this.send(s, sub)
+    }
+  }
+
+  /** The link dropped: answers in flight will never come. */
+  dropped(): void {
+    this.acks.clear()
+  }
+
+  /** The client closed for good: pending subscriptions reject with its reason. */
+  fail(error: RtError): void {
+    for (const sub of [...this.subs.values()]) if (sub.settle) this.rejected(sub, error, true)
+  }
+
+  private streamOf(sub: ClientSub): string {
+    return `${sub.topic}\n${sub.key}`
+  }
+
+  /** Leaves a stream; tells the server only when no other subscription of this client uses it. */
+  private leaveStream(sub: ClientSub): void {
+    if (sub.key === undefined) return
+    const set = this.streams.get(this.streamOf(sub))
+    if (!set?.delete(sub) || set.size > 0) return
+    this.streams.delete(this.streamOf(sub))
+    this.link.open()?.send(this.link.encoder.encode({ t: 'unsub', n: sub.topic, k: sub.key }))
+  }
+
+  private send(s: WebSocketLike, sub: ClientSub): void {
+    const id = this.link.nextId()
+    const frame = this.link.encoder.encode(sub.params === undefined ? { t: 'sub', id, n: sub.topic } : { t: 'sub', id, n: sub.topic, q: sub.params })
+    if (this.link.tooLarge(frame)) return this.rejected(sub, new RtError('PAYLOAD_TOO_LARGE', `Params of "${sub.topic}" are larger than the server accepts`))
+    this.acks.set(id, sub)
+    s.send(frame)
+  }
+
+  private acked(sub: ClientSub, key: unknown): void {
+    sub.key = typeof key === 'string' ? key : ''
+    // Params a schema transforms can name a stream another subscription already has: share it.
+    let set = this.streams.get(this.streamOf(sub))
+    if (!set) this.streams.set(this.streamOf(sub), (set = new Set()))
+    set.add(sub)
+    if (sub.entries.size === 0) {
+      // Unsubscribed while the server was answering.
+      this.subs.delete(sub.id)
+      return this.leaveStream(sub)
+    }
+    sub.settle?.resolve()
+    sub.settle = undefined
+  }
+
+  private rejected(sub: ClientSub, error: RtError, quiet = false): void {
+    if (this.subs.get(sub.id) === sub) this.subs.delete(sub.id)
+    if (sub.key !== undefined) this.streams.get(this.streamOf(sub))?.delete(sub)
+    sub.settle?.reject(error)
+    sub.settle = undefined
+    for (const e of sub.entries) e.onError?.(error)
+    if (!quiet && [...sub.entries].every((e) => !e.onError)) this.link.report(error)
+  }
+}
