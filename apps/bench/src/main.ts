@@ -15,7 +15,6 @@ const { values } = parseArgs({
     smoke: { type: 'boolean', default: false },
     contenders: { type: 'string' },
     'no-cluster': { type: 'boolean', default: false },
-    experiments: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
@@ -45,13 +44,12 @@ const results = await runBench({
   command,
   ...(values.contenders && { contenders: values.contenders.split(',') as ContenderId[] }),
   noCluster: values['no-cluster'],
-  experiments: values.experiments,
   ...(values.profile && { profileDir }),
   ...(values['cpu-prof'] && { serverExecArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }),
   log: (line) => process.stdout.write(`${line}\n`),
 })
 // Only a standard run (every contender, nothing profiled) is `bench-<mode>`; others get a suffix.
-const suffix = values.profile || values['cpu-prof'] ? '-profile' : values.experiments ? '-experiments' : values.contenders ? '-partial' : ''
+const suffix = values.profile || values['cpu-prof'] ? '-profile' : values.contenders ? '-partial' : ''
 const standard = suffix === '' && !values['no-cluster']
 const files = await writeReport(results, {
   resultsDir,

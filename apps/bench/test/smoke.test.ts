@@ -18,7 +18,7 @@ describe('benchmark harness (smoke size)', () => {
   it(
     'runs every contender and scenario',
     async () => {
-      results = await runBench({ sizes, command: 'smoke test', experiments: true, log: (l) => lines.push(l) })
+      results = await runBench({ sizes, command: 'smoke test', log: (l) => lines.push(l) })
       expect(results.contenders.map((c) => c.id)).toEqual(CONTENDERS.map((c) => c.id))
     },
     60_000,

@@ -9,8 +9,6 @@ export interface Contender {
   protocol: ProtocolName
   /** Can run as several nodes on a cluster bus (NATS for @rt, Redis for Socket.IO). */
   cluster: boolean
-  /** A proposed change to a package, run only with `--experiments`. */
-  experiment?: boolean
 }
 
 export const CONTENDERS: readonly Contender[] = [
@@ -19,5 +17,4 @@ export const CONTENDERS: readonly Contender[] = [
   { id: 'raw-uws', label: 'raw uWS', protocol: 'raw', cluster: false },
   { id: 'raw-ws', label: 'raw ws', protocol: 'raw', cluster: false },
   { id: 'sio', label: 'Socket.IO 4', protocol: 'sio', cluster: true },
-  { id: 'rt-ws-framed', label: '@rt + ws, framed (experiment)', protocol: 'rt', cluster: true, experiment: true },
 ]

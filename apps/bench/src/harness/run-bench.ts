@@ -15,15 +15,13 @@ export interface BenchOptions extends RunOptions {
   contenders?: ContenderId[]
   /** Skip the cross-node scenario. */
   noCluster?: boolean
-  /** Also run the experiment contenders (proposed package changes). */
-  experiments?: boolean
 }
 
 /** Runs every scenario for every contender; always kills what it started, even on error or deadline. */
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const started = Date.now()
   const { sizes } = o
-  const picked = CONTENDERS.filter((c) => (o.contenders ? o.contenders.includes(c.id) : !c.experiment || o.experiments))
+  const picked = o.contenders ? CONTENDERS.filter((c) => o.contenders!.includes(c.id)) : CONTENDERS
   const results: BenchResults = {
     mode: sizes.mode,
     command: o.command,

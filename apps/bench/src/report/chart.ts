@@ -7,7 +7,6 @@ const COLORS: Record<ContenderId, string> = {
   'raw-uws': '#15803d',
   'raw-ws': '#86efac',
   sio: '#ea580c',
-  'rt-ws-framed': '#a855f7',
 }
 
 interface Panel {

@@ -11,7 +11,7 @@ export interface BenchServer {
 }
 
 export interface ServerConfig {
-  kind: 'rt-ws' | 'rt-uws' | 'raw-ws' | 'raw-uws' | 'sio' | 'rt-ws-framed'
+  kind: 'rt-ws' | 'rt-uws' | 'raw-ws' | 'raw-uws' | 'sio'
   /** Cluster bus: NATS for @rt, Redis for Socket.IO. */
   bus?: { url: string }
   nodeId?: string

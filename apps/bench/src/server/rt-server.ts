@@ -7,10 +7,6 @@ import { uwsFacts } from './uws-native.js'
 
 async function transportFor(kind: ServerConfig['kind']): Promise<Transport> {
   if (kind === 'rt-ws') return createWsTransport({ port: 0, host: '127.0.0.1' })
-  if (kind === 'rt-ws-framed') {
-    const { createFramedWsTransport } = await import('../experiments/framed-ws-transport.js')
-    return createFramedWsTransport({ port: 0, host: '127.0.0.1' })
-  }
   const { createUwsTransport } = await import('@rt/transport-uws')
   return createUwsTransport({ port: 0, host: '127.0.0.1' })
 }

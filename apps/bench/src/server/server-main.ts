@@ -11,7 +11,6 @@ async function start(): Promise<BenchServer> {
   switch (config.kind) {
     case 'rt-ws':
     case 'rt-uws':
-    case 'rt-ws-framed':
       return (await import('./rt-server.js')).startRtServer(config)
     case 'raw-ws':
       return (await import('./raw-ws-server.js')).startRawWsServer()
