@@ -4,7 +4,7 @@ import type { SchemaIssue } from './schema.js'
 /** Wire protocol version. A client speaking another version is closed with UNSUPPORTED_VERSION. */
 export const PROTOCOL_VERSION = 1
 
-/** WebSocket close codes @rt uses. 1xxx are the standard ones; 4xxx are @rt's own. */
+/** WebSocket close codes @rt uses: below 4000 the standard ones, from 4000 on @rt's own. */
 export const CloseCode = {
   /** Closed on purpose: by the server (`conn.close()`), the client does not reconnect. */
   NORMAL: 1000,
