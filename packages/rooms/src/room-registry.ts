@@ -101,6 +101,11 @@ export class RoomRegistry<M extends RoomMember> {
     return this.rooms.get(room)?.members ?? new Set()
   }
 
+  /** How many rooms have a member on this node. */
+  get count(): number {
+    return this.rooms.size
+  }
+
   /** Rooms with at least one member on this node. */
   names(): IterableIterator<string> {
     return this.rooms.keys()

@@ -39,7 +39,7 @@ function originCheck(origins: ServerOptions<AnyContract, BaseContext>['origins']
 
 /** Collects the handlers into role → procedure → function, failing fast on any missing one. */
 function resolveHandlers(contract: AnyContract, handlers: Record<string, Record<string, unknown> | undefined>) {
-  const { roles } = indexContract(contract)
+  const { roles, shared } = indexContract(contract)
   const table = new Map<string, Map<string, AnyHandler>>()
   const missing: string[] = []
   for (const [role, view] of roles) {
@@ -54,7 +54,7 @@ function resolveHandlers(contract: AnyContract, handlers: Record<string, Record<
     table.set(role, t)
   }
   if (missing.length > 0) throw new TypeError(`createServer: missing handlers for ${[...new Set(missing)].join(', ')}`)
-  return { roles, shared: indexContract(contract).shared, table }
+  return { roles, shared, table }
 }
 
 /** Creates an @rt server node. Call `listen()` to start accepting connections. */
@@ -353,8 +353,9 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     presence,
     stats: () => ({
       connections: connections.size,
-      rooms: [...rooms.names()].length,
-      busSubscriptions: addressing.subscriptions + [...rooms.names()].length + directory.subscriptions + topics.busSubscriptions,
+      rooms: rooms.count,
+      // One subscription per local room, per topic stream and listener, plus the node's own.
+      busSubscriptions: addressing.subscriptions + rooms.count + directory.subscriptions + topics.busSubscriptions,
     }),
     async listen() {
       if (closing) throw new Error('server is closed')

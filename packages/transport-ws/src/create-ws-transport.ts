@@ -47,7 +47,7 @@ function frameAll(frames: Frame[]): Buffer {
 /** How long a closing socket may take to finish the close handshake before it is destroyed. */
 const CLOSE_GRACE_MS = 2_000
 
-/** Queues frames per socket and writes a socket's whole queue in one corked batch per turn. */
+/** Queues frames per socket and writes the whole queue, framed, with one write per turn. */
 class WsSocket implements TransportSocket {
   queue: Frame[] = []
   queuedBytes = 0

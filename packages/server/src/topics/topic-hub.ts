@@ -211,7 +211,7 @@ export class TopicHub {
   }
 
   get busSubscriptions(): number {
-    return [...this.streams.names()].length + this.listeners.size
+    return this.streams.count + this.listeners.size
   }
 
   close(): void {
