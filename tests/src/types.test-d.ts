@@ -1,11 +1,13 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { defineContract, type RtError } from '@rt/contract'
+import { defineContract, type EventName, type ProcedureName, type RoleOf, type RtError, type SharedEventName, type TopicName } from '@rt/contract'
 import { createClient } from '@rt/client'
-import { createServer, type Conn, type Transport } from '@rt/server'
+import { createServer, type Conn, type Server, type Transport } from '@rt/server'
 import { contract, type TestContract } from './fixtures.js'
 
 declare const transport: Transport
+declare function render(m: { room: string; text: string; from: string }): void
+declare const targetId: string, from: string, text: string
 
 describe('contract types', () => {
   it('rejects a name declared twice in one role vocabulary', () => {
@@ -30,6 +32,23 @@ describe('contract types', () => {
         agent: { serverToClient: { note: { payload: z.number() } } },
       },
     })
+  })
+})
+
+describe('name types', () => {
+  it('resolve to plain unions of names (what compile errors print)', () => {
+    expectTypeOf<RoleOf<TestContract>>().toEqualTypeOf<'user' | 'agent'>()
+    expectTypeOf<EventName<TestContract, 'user'>>().toEqualTypeOf<'message' | 'dm' | 'alert'>()
+    expectTypeOf<SharedEventName<TestContract>>().toEqualTypeOf<'message' | 'dm'>()
+    expectTypeOf<TopicName<TestContract, 'user'>>().toEqualTypeOf<'news' | 'ticker' | 'quotes'>()
+    expectTypeOf<ProcedureName<TestContract, 'agent'>>().toEqualTypeOf<'ping' | 'echo' | 'fail' | 'whoami' | 'reply'>()
+    // Across all roles: only what every role has.
+    expectTypeOf<EventName<TestContract, RoleOf<TestContract>>>().toEqualTypeOf<'message' | 'dm'>()
+  })
+
+  it('are strings in generic code', () => {
+    const f = <C extends TestContract, R extends RoleOf<C>>(role: R, event: EventName<C, R>, p: ProcedureName<C, R>): string => `${role}.${event}.${p}`
+    void f
   })
 })
 
@@ -219,5 +238,109 @@ describe('topic types', () => {
         agent: { task: { authorize: () => true } },
       },
     })
+  })
+})
+
+// The snippets of docs page 00 "Events & rooms", verbatim, with no annotation: they must compile in
+// a user's strict project (issue 12 §5). Only `{ ... }` in the rooms snippet is filled in.
+describe('seed page snippets (Events & rooms)', () => {
+  it('compile as written, including onConnection returning srv.room(…).add(conn)', () => {
+    const contract = defineContract({
+      shared: {
+        serverToClient: {
+          message: { payload: z.object({ room: z.string(), text: z.string(), from: z.string() }) },
+          dm: { payload: z.object({ from: z.string(), text: z.string() }) },
+        },
+      },
+      roles: { user: { clientToServer: { notify: { input: z.object({}), output: z.object({ ok: z.boolean() }) } } } },
+    })
+    const client = createClient(contract, { url: 'ws://x', role: 'user' })
+    const off = client.on('message', (m) => render(m)) // m is typed
+    off() // stop listening
+
+    const srv = createServer({
+      contract,
+      transport,
+      authenticate: () => ({ user: { id: 'u' } }),
+      handlers: {
+        user: {
+          notify: async (_input, _ctx, conn) => {
+            conn.emit('message', { room: 'lobby', text: 'hi', from: 'system' })
+            return { ok: true }
+          },
+        },
+      },
+      onConnection: (conn, ctx) => srv.room(`user:${ctx.user.id}`).add(conn),
+      onDisconnect: (conn) => srv.room('room:42').remove(conn),
+    })
+    // later, from any node:
+    srv.room(`user:${targetId}`).broadcast('dm', { from, text })
+
+    const conn = [...srv.connections.values()][0]!
+    srv.room('room:42').add(conn)                       // server-controlled membership
+    srv.room('room:42').broadcast('message', { room: '42', text: 'hi', from: 'me' })   // delivered to every member
+    srv.room('room:42').remove(conn)
+    srv.room('room:42').size                            // member count on THIS node
+    expectTypeOf(srv).toEqualTypeOf<Server<typeof contract, { user: { id: string } }>>()
+  })
+
+  it('compiles the shared-events declaration', () => {
+    const c = defineContract({
+      shared: {
+        serverToClient: { message: { payload: z.object({ room: z.string(), text: z.string(), from: z.string() }) } },
+      },
+      roles: { user: {} },
+    })
+    const srv = createServer({ contract: c, transport, authenticate: () => ({ user: { id: 'u' } }), handlers: {} })
+    srv.room('r').broadcast('message', { room: 'r', text: 't', from: 'f' })
+  })
+
+  it('accepts async hooks whose promise the server awaits', () => {
+    const srv = createServer({
+      contract,
+      transport,
+      authenticate: () => ({ user: { id: 'u' } }),
+      handlers: {} as never,
+      onConnection: async (conn, ctx) => {
+        await srv.room(`user:${ctx.user.id}`).count()
+        srv.room('lobby').add(conn)
+      },
+      onDisconnect: async (conn, _ctx, reason) => {
+        expectTypeOf(reason.code).toBeNumber()
+        await srv.toConn(conn.id).emit('dm', { from: 'a', text: 'b' })
+      },
+    })
+    expectTypeOf(srv.room('r').size).toBeNumber()
+  })
+})
+
+describe('handlers whose return value comes from srv', () => {
+  interface Ctx { user: { id: string; name: string } }
+
+  it('need the server annotated once (circular by nature: docs/server.md)', () => {
+    const srv: Server<typeof contract, Ctx> = createServer({
+      contract,
+      transport,
+      authenticate: () => ({ user: { id: 'u', name: 'n' } }),
+      handlers: {
+        shared: {
+          ping: () => ({ at: srv.stats().connections }),
+          echo: (i) => i,
+          fail: () => ({ ok: true }),
+          whoami: (_i, ctx, conn) => ({ conn: conn.id, user: ctx.user.name, role: conn.role, node: srv.nodeId }),
+        },
+        user: {
+          notify: () => ({ ok: true }),
+          joinRoom: async ({ room }, _ctx, conn) => {
+            srv.room(room).add(conn)
+            return { members: await srv.room(room).count() }
+          },
+          burst: () => ({ sent: srv.room('r').size }),
+        },
+        agent: { reply: () => ({ ok: true }) },
+      },
+      topics: { user: { ticker: { authorize: () => srv.connections.size < 100 } } },
+    })
+    expectTypeOf(srv.connections.get('c')!.ctx.user.name).toBeString()
   })
 })

@@ -9,6 +9,7 @@ import { connect, sleep, startServer, until } from './harness.js'
 import { rawSocket } from './raw.js'
 import { describeCluster } from './suites/cluster.js'
 import { describeEvents } from './suites/events.js'
+import { describeHardening } from './suites/hardening.js'
 import { describeLifecycle } from './suites/lifecycle.js'
 import { describeRpc } from './suites/rpc.js'
 import { describeTopics } from './suites/topics.js'
@@ -19,6 +20,7 @@ describeEvents('uWebSockets.js', uwsTransport)
 describeLifecycle('uWebSockets.js', uwsTransport, { RT_TRANSPORT: 'uws' })
 describeCluster('the memory bus over uWebSockets.js', memoryBuses, uwsTransport)
 describeTopics('the memory bus over uWebSockets.js', memoryBuses, uwsTransport)
+describeHardening('uWebSockets.js', uwsTransport)
 
 describe('native pub/sub over uWebSockets.js', () => {
   /** A uWS transport whose `publish` (native fan-out) is counted. */

@@ -6,6 +6,7 @@ import { CONTENDERS } from '../src/harness/contenders.js'
 import type { BenchResults } from '../src/harness/results.js'
 import { runBench } from '../src/harness/run-bench.js'
 import { SIZES } from '../src/harness/sizes.js'
+import { STORM_SIZES, runStorm } from '../src/storm/run-storm.js'
 
 const sizes = SIZES.smoke
 const haveRedis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some(existsSync)
@@ -51,5 +52,25 @@ describe('benchmark harness (smoke size)', () => {
         expect(f.complete).toBe(true)
       }
     })
+  }
+})
+
+describe('reconnect storm (smoke size)', () => {
+  const storm = STORM_SIZES.smoke
+  for (const variant of ['graceful', 'sigkill'] as const) {
+    it(
+      `${variant === 'graceful' ? 'srv.close()' : 'SIGKILL'}: every client retries while the node is down and is open again on the restarted node`,
+      async () => {
+        const lines: string[] = []
+        const r = await runStorm(storm, variant, { log: (l) => lines.push(l) })
+        expect(r.errors, lines.join('\n')).toEqual([])
+        expect(r.reopened).toBe(storm.clients)
+        // Every client tried at least once while down, and the port saw requests (not only a closed port).
+        expect(r.clientAttempts).toBeGreaterThanOrEqual(storm.clients)
+        expect(r.serverAttempts).toBeGreaterThan(0)
+        expect(r.timeline.length).toBeGreaterThan(0)
+      },
+      30_000,
+    )
   }
 })

@@ -101,10 +101,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
 async function shutdown(code: number): Promise<never> {
   if (shuttingDown) return new Promise<never>(() => {})
   shuttingDown = true
+  if (code === 0) log('\nStopping…')
   // The agent first, so it does not chase the closing nodes; then the nodes; then NATS.
   for (const stage of [(n: string) => n === 'agent', (n: string) => n.startsWith('node '), (n: string) => n === 'nats-server']) {
     await Promise.all(children.filter((c) => stage(c.name)).map((c) => stopChild(c.child)))
   }
+  if (code === 0) log('Stopped.')
   process.exit(code)
 }
 

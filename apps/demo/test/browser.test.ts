@@ -1,6 +1,7 @@
 // The demo's cluster (`pnpm cluster`: three nodes on NATS + the agent) driven through its web page
 // in headless Chromium: two people on two different nodes chat, DM, see each other online, get an
 // answer from the agent; then one node stops and the page moves to another node by itself.
+// A one-node demo is also driven at 720 px (two windows side by side) and at phone width.
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -23,8 +24,8 @@ afterAll(async () => {
   await browser?.close()
 })
 
-async function person(name: string, url: string, loginShot?: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 760 } })
+async function person(name: string, url: string, loginShot?: string, viewport = { width: 1280, height: 760 }): Promise<Page> {
+  const context = await browser.newContext({ viewport })
   const page = await context.newPage()
   page.setDefaultTimeout(15_000)
   const errors: string[] = []
@@ -153,4 +154,68 @@ it('on one node with uWebSockets.js: the page shows the restart of the server an
   } finally {
     await demo.stop()
   }
+})
+
+/** The element is displayed and lies entirely inside the viewport (nothing to scroll or resize). */
+async function onScreen(page: Page, selector: string): Promise<boolean> {
+  const box = await page.locator(selector).boundingBox()
+  const { width, height } = page.viewportSize()!
+  return box !== null && box.width > 0 && box.height > 0 && box.x >= 0 && box.y >= 0 && box.x + box.width <= width && box.y + box.height <= height
+}
+
+it('at 720 px wide (two windows side by side) rooms, DMs and the online list are on screen and work; on a phone they are one tap away', { timeout: 60_000 }, async () => {
+  await using demo = await launchDemo([])
+  const url = demo.nodes[0]!.url
+  const narrow = { width: 720, height: 760 }
+  const ada = await person('ada', url, undefined, narrow)
+  const bob = await person('bob', url, undefined, narrow)
+
+  for (const page of [ada, bob]) {
+    for (const list of ['#rooms-and-dms', '#rooms', '#new-room', '#dms', '#online-list', '#online', '#composer']) {
+      expect(await onScreen(page, list), list).toBe(true)
+    }
+    expect(await page.isVisible('#nav-toggle')).toBe(false) // nothing hidden behind a toggle at 720 px
+    expect((await page.locator('#messages').boundingBox())!.width).toBeGreaterThanOrEqual(400)
+  }
+
+  // The online list: ada DMs bob by clicking him; bob sees the unread DM in his DM list.
+  await ada.locator('#online [data-user=bob]').click()
+  await poll(() => ada.textContent('#title')).toBe('@ bob')
+  await say(ada, 'Side by side')
+  await bob.locator('#dms [data-dm=ada] .unread', { hasText: '1' }).waitFor()
+  await bob.click('#dms [data-dm=ada]')
+  await message(bob, 'ada', 'Side by side').waitFor()
+
+  // The rooms list: bob opens a room, ada sees it listed, joins it by a click and they talk there.
+  await bob.fill('#new-room-name', 'narrow')
+  await bob.press('#new-room-name', 'Enter')
+  await poll(() => bob.textContent('#title')).toBe('# narrow')
+  await ada.locator('#rooms [data-room=narrow] .members', { hasText: '1' }).waitFor()
+  await ada.click('#rooms [data-room=narrow]')
+  await poll(() => ada.textContent('#subtitle')).toBe('2 members')
+  await say(ada, 'Found it in the list')
+  await message(bob, 'ada', 'Found it in the list').waitFor()
+  await shot(ada, 'narrow-720-ada')
+  await shot(bob, 'narrow-720-bob')
+
+  // A phone (400 px): the chat has the screen; the toggle shows the lists, a pick goes back to the chat.
+  await bob.setViewportSize({ width: 400, height: 760 })
+  expect(await bob.isVisible('#rooms')).toBe(false)
+  expect(await onScreen(bob, '#composer')).toBe(true)
+  await bob.click('#nav-toggle')
+  for (const list of ['#rooms', '#dms', '#online']) expect(await onScreen(bob, list), list).toBe(true)
+  expect(await bob.getAttribute('#nav-toggle', 'aria-expanded')).toBe('true')
+  await shot(bob, 'narrow-400-bob-lists')
+  await bob.click('#rooms [data-room=general]')
+  await poll(() => bob.textContent('#title')).toBe('# general')
+  expect(await bob.isVisible('#rooms')).toBe(false)
+  expect(await onScreen(bob, '#composer')).toBe(true)
+  await bob.click('#nav-toggle')
+  await bob.click('#online [data-user=ada]')
+  await poll(() => bob.textContent('#title')).toBe('@ ada')
+  await say(bob, 'From my phone')
+  await ada.locator('#dms [data-dm=bob] .unread', { hasText: '1' }).waitFor()
+  await ada.click('#dms [data-dm=bob]')
+  await message(ada, 'bob', 'From my phone').waitFor()
+  await shot(bob, 'narrow-400-bob-chat')
 })

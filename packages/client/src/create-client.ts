@@ -14,6 +14,7 @@ import {
   type ServerFrame,
 } from '@rt/contract'
 import { backoffDelay } from './backoff.js'
+import { closeDetail, connectError, displayUrl, errorEventDetail, finalError as gaveUpAfter, type ConnectErrorData } from './connect-error.js'
 import { callEach, checkInbound } from './deliver.js'
 import { Subscriptions } from './subscriptions.js'
 import type { CallOptions, Client, ClientOptions, ClientState, StateChange, WebSocketLike } from './types.js'
@@ -56,6 +57,14 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   let goingAway = false
   let closedForGood = false
   let finalError: Error | undefined
+  /** Why the client is not connected; cleared when it opens. */
+  let lastError: RtError | undefined
+  // The current attempt: where it goes, whether the server welcomed it, what its error event said.
+  let shownUrl = ''
+  let welcomed = false
+  let failure: { detail: string; cause?: unknown } | undefined
+  let handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   let watchdog: ReturnType<typeof setInterval> | undefined
   let lastHeard = 0
@@ -77,7 +86,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   const stateListeners = new Set<(change: StateChange) => void>()
 
   const setState = (next: ClientState, info: Omit<StateChange, 'state'> = {}) => {
-    if (state === next && next !== 'reconnecting') return
+    // A failed attempt is reported every time, even while still `connecting`.
+    if (state === next && next !== 'reconnecting' && next !== 'connecting') return
     state = next
     for (const l of [...stateListeners]) {
       try {
@@ -117,6 +127,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       url = typeof options.url === 'function' ? options.url() : options.url
     } catch (e) {
       report(e)
+      const detail = `the auth or url option threw: ${e instanceof Error ? e.message : String(e)}`
+      lastError = connectError({ url: shownUrl, detail }, false, e)
+      welcomed = false
       return scheduleRetry()
     }
     if (closedForGood) return
@@ -127,6 +140,15 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       return giveUp(e instanceof Error ? e : new Error(String(e)))
     }
     socket = s
+    shownUrl = displayUrl(url)
+    welcomed = false
+    failure = undefined
+    // Without a welcome the client would wait forever on a peer that is not an @rt server.
+    handshakeTimer = setTimeout(() => {
+      if (s !== socket) return
+      const detail = s.readyState === 1 ? `not an @rt server (no welcome within ${handshakeTimeoutMs} ms)` : `no answer within ${handshakeTimeoutMs} ms`
+      abandon(s, detail)
+    }, handshakeTimeoutMs)
     s.binaryType = 'arraybuffer'
     s.onopen = () => send(s, { t: 'hello', v: PROTOCOL_VERSION, role: options.role, auth })
     s.onmessage = (ev) => {
@@ -139,13 +161,25 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       } catch {
         frame = null
       }
+      if (!frame && !welcomed) return abandon(s, 'not an @rt server (it sent a frame that is not @rt protocol)')
       if (!frame) return report(new RtError('BAD_REQUEST', 'Malformed frame from server'))
       receive(s, frame)
     }
-    s.onerror = () => {}
+    s.onerror = (ev) => {
+      if (s === socket) failure ??= errorEventDetail(ev)
+    }
     s.onclose = (ev) => {
       if (s === socket) lost(ev.code, ev.reason)
     }
+  }
+
+  /** Gives up on an attempt that reached something other than an @rt server. */
+  function abandon(s: WebSocketLike, detail: string): void {
+    failure = { detail }
+    try {
+      s.close(CloseCode.PROTOCOL_ERROR, 'not an @rt server')
+    } catch {}
+    lost(1006, '')
   }
 
   function receive(s: WebSocketLike, f: ServerFrame): void {
@@ -172,6 +206,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       case 'ping':
         return s.send(PONG)
       case 'welcome':
+        welcomed = true
         maxFrame = typeof f.mf === 'number' && f.mf > 0 ? f.mf : Infinity
         return opened(s, f.conn, f.node, f.hb)
       case 'goaway':
@@ -196,6 +231,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     nodeId = node
     attempt = 0
     goingAway = false
+    lastError = undefined
+    clearTimeout(handshakeTimer)
     lastHeard = Date.now()
     if (watchdog) clearInterval(watchdog)
     // The server pings every `hb` ms: two intervals of silence means the link is dead.
@@ -204,7 +241,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
         try {
           s.close(CloseCode.NORMAL, 'heartbeat timeout')
         } catch {}
-        if (s === socket) lost(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
+        if (s !== socket) return
+        failure = { detail: `heartbeat timeout: nothing heard for ${2 * hb} ms` }
+        lost(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
       }
     }, Math.max(50, hb / 2))
     ;(watchdog as { unref?: () => void }).unref?.()
@@ -221,7 +260,15 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     nodeId = undefined
     if (watchdog) clearInterval(watchdog)
     watchdog = undefined
-    if (s) s.onopen = s.onmessage = s.onclose = null
+    clearTimeout(handshakeTimer)
+    if (s) {
+      s.onopen = s.onmessage = s.onclose = null
+      // Not null: the ws package throws an 'error' event that has no listener (closing a CONNECTING socket emits one).
+      s.onerror = () => {}
+    }
+    const data: ConnectErrorData = { url: shownUrl, detail: failure?.detail ?? closeDetail(code, reason), code }
+    if (reason) data.reason = reason
+    lastError = connectError(data, welcomed, failure?.cause)
     subscriptions.dropped()
     const error = new RtError('CONNECTION_LOST', `Connection lost (${code}${reason ? `: ${reason}` : ''})`)
     for (const call of [...pending.values()]) {
@@ -237,22 +284,38 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       return giveUp(cause, code, reason)
     }
     if (options.offline === 'fail') failWaiting(error)
-    scheduleRetry(code, reason, goingAway)
+    // A goaway earns one immediate retry; if that fails too, the normal backoff applies.
+    const soon = goingAway
+    goingAway = false
+    scheduleRetry(code, reason, soon)
   }
 
   function scheduleRetry(code?: number, reason?: string, soon = false): void {
     if (closedForGood) return
     if (reconnect === false || attempt >= (reconnect.maxAttempts ?? Infinity)) {
-      return giveUp(new RtError('CONNECTION_LOST', 'Could not connect'), code, reason)
+      const last = lastError as RtError<ConnectErrorData> | undefined
+      // A link that was open and dropped is one event, not a run of failed attempts.
+      const error = !last?.data ? new RtError('CONNECTION_LOST', 'Could not connect') : welcomed ? last : gaveUpAfter(last, attempt + 1)
+      return giveUp(error, code, reason)
     }
-    const info: Omit<StateChange, 'state'> = {}
-    if (code !== undefined) info.code = code
-    if (reason !== undefined) info.reason = reason
-    setState(state === 'connecting' ? 'connecting' : 'reconnecting', info)
     // After a goaway the server asked us to move: go at once (with a little jitter), do not back off.
     const delay = soon ? backoffDelay(0, reconnect) : backoffDelay(attempt, reconnect)
     attempt++
+    const info: Omit<StateChange, 'state'> = { attempt, delayMs: delay }
+    if (code !== undefined) info.code = code
+    if (reason !== undefined) info.reason = reason
+    if (lastError) info.error = lastError
     retryTimer = setTimeout(() => void connect(), delay)
+    setState(state === 'connecting' ? 'connecting' : 'reconnecting', info)
+  }
+
+  function offlineDetail(): string {
+    const detail = (lastError?.data as ConnectErrorData | undefined)?.detail
+    return detail ?? (state === 'open' ? 'the server is going away' : 'the first attempt has not finished yet')
+  }
+
+  function notConnected(): RtError {
+    return new RtError('CONNECTION_LOST', `Not connected (${offlineDetail()})`, undefined, lastError ? { cause: lastError } : undefined)
   }
 
   function failWaiting(error: RtError): void {
@@ -266,7 +329,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     closedForGood = true
     finalError = error
     if (retryTimer) clearTimeout(retryTimer)
+    clearTimeout(handshakeTimer)
     const lostError = error instanceof RtError ? error : new RtError('CONNECTION_LOST', error.message, undefined, { cause: error })
+    lastError = lostError
     for (const call of [...pending.values()]) {
       settle(call)
       call.reject(lostError)
@@ -283,12 +348,14 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       if (closedForGood) return reject(finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'))
       if (opts.signal?.aborted) return reject(opts.signal.reason)
       const open = state === 'open' && socket && !goingAway
-      if (!open && (opts.offline ?? options.offline) === 'fail') return reject(new RtError('CONNECTION_LOST', 'Not connected'))
+      if (!open && (opts.offline ?? options.offline) === 'fail') return reject(notConnected())
       const c: PendingCall = { id: nextId++, name, input, resolve, reject, timer: undefined, socket: undefined, cleanup: () => {} }
       const timeout = opts.timeout ?? options.callTimeoutMs ?? 10_000
       c.timer = setTimeout(() => {
         settle(c)
-        reject(new RtError('TIMEOUT', `Call "${name}" timed out after ${timeout} ms`))
+        // Never sent: the cause is the missing connection, not a slow server.
+        const why = c.socket ? '' : `: not connected (${offlineDetail()})`
+        reject(new RtError('TIMEOUT', `Call "${name}" timed out after ${timeout} ms${why}`, undefined, c.socket || !lastError ? undefined : { cause: lastError }))
       }, timeout)
       const onAbort = () => {
         settle(c)
@@ -334,6 +401,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     },
     get nodeId() {
       return nodeId
+    },
+    get lastError() {
+      return lastError
     },
     onStateChange(listener: (change: StateChange) => void) {
       stateListeners.add(listener)

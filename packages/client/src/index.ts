@@ -1,6 +1,7 @@
 export { createClient } from './create-client.js'
 export { backoffDelay } from './backoff.js'
 export type { ReconnectOptions } from './backoff.js'
+export type { ConnectErrorData } from './connect-error.js'
 export type {
   CallOptions,
   Client,

@@ -47,6 +47,8 @@ export interface ClientOptions<R extends string> {
   callTimeoutMs?: number
   /** What a call does while disconnected: wait for the next connection, or fail at once. @default 'wait' */
   offline?: 'wait' | 'fail'
+  /** How long an attempt may take from opening the socket to the server's `welcome`; then it fails (`not an @rt server`) and is retried. @default 10_000 */
+  handshakeTimeoutMs?: number
   /** Validate inbound payloads and results against the contract. @default true */
   validate?: boolean
   /** @default jsonEncoder */
@@ -91,8 +93,12 @@ export interface StateChange {
   /** Close code of the link that dropped, when there was one. */
   code?: number
   reason?: string
-  /** Set when the client gave up: why. */
+  /** Why the client is not connected (as `client.lastError`): set on `closed`, and on `connecting`/`reconnecting` after a failed attempt or a lost link. */
   error?: Error
+  /** On `connecting`/`reconnecting`: the number of the retry now scheduled (1 = the first). */
+  attempt?: number
+  /** On `connecting`/`reconnecting`: milliseconds until that retry. */
+  delayMs?: number
 }
 
 export interface Client<C extends AnyContract, R extends RoleOf<C>> extends AsyncDisposable {
@@ -108,6 +114,8 @@ export interface Client<C extends AnyContract, R extends RoleOf<C>> extends Asyn
   readonly connId: string | undefined
   /** Node the client is connected to. */
   readonly nodeId: string | undefined
+  /** Why the client is not connected: the last failed attempt or lost link (`data`: ConnectErrorData), or why it closed. Undefined while open. */
+  readonly lastError: RtError | undefined
   /** Resolves when the client is open (at once if it is). Rejects if it closes for good first. */
   ready(): Promise<void>
   /** Closes for good; pending calls reject with CONNECTION_LOST. */

@@ -26,4 +26,35 @@ describe('bus envelope', () => {
     )
     expect(subjectToken('a.b')).not.toBe(subjectToken('a%2Eb'))
   })
+
+  it('encodes every string, lone surrogates included, without throwing; well-formed ones as before (property)', () => {
+    // Today's encoding of well-formed strings: subjects already on the bus keep their names.
+    const before = (name: string) =>
+      name !== '' && /^[A-Za-z0-9_-]+$/.test(name) ? name : `~${encodeURIComponent(name).replace(/[.*~!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`
+    // The inverse proves the encoding injective.
+    const decode = (token: string) => {
+      if (!token.startsWith('~')) return token
+      return token
+        .slice(1)
+        .split(/(%u[0-9A-F]{4})/)
+        .map((part) => (part.startsWith('%u') ? String.fromCharCode(parseInt(part.slice(2), 16)) : decodeURIComponent(part)))
+        .join('')
+    }
+    const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) })
+    fc.assert(
+      fc.property(utf16, (s) => {
+        const t = subjectToken(s)
+        expect(t).toMatch(/^[A-Za-z0-9_%~-]+$/)
+        expect(decode(t)).toBe(s)
+      }),
+      { numRuns: 2_000 },
+    )
+    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => {
+        expect(subjectToken(s)).toBe(before(s))
+      }),
+    )
+    expect(subjectToken('r\ud800')).toBe('~r%uD800')
+    expect(subjectToken('\udc00\ud83d\ude00\ud800')).toBe('~%uDC00%F0%9F%98%80%uD800')
+    expect(subjectToken('r\ud800')).not.toBe(subjectToken('r\ufffd'))
+  })
 })

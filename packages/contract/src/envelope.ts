@@ -41,11 +41,25 @@ export function decodeEnvelope(data: Uint8Array): Envelope | null {
   return { origin: decoder.decode(data.subarray(1, a)), header: decoder.decode(data.subarray(a + 1, b)), frame: data.slice(b + 1) }
 }
 
+// A UTF-16 code unit that is half of no pair: encodeURIComponent throws on it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source)
+const escapeWellFormed = (s: string) => encodeURIComponent(s).replace(/[.*~!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
 /**
  * Makes any string safe as one bus subject token (NATS forbids `.`, `*`, `>` and whitespace in
- * tokens). Injective, so two names never share a subject.
+ * tokens). Total and injective: every JS string, lone surrogates included, gets a token of its
+ * own and nothing throws. Well-formed strings encode as percent-escaped UTF-8; a lone surrogate
+ * becomes `%uXXXX`, which percent-escaped UTF-8 never contains (`u` is not a hex digit).
  */
 export function subjectToken(name: string): string {
   if (name !== '' && /^[A-Za-z0-9_-]+$/.test(name)) return name
-  return `~${encodeURIComponent(name).replace(/[.*~!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`
+  if (!HAS_LONE_SURROGATE.test(name)) return `~${escapeWellFormed(name)}`
+  let out = '~'
+  let from = 0
+  for (const m of name.matchAll(LONE_SURROGATE)) {
+    out += `${escapeWellFormed(name.slice(from, m.index))}%u${m[0].charCodeAt(0).toString(16).toUpperCase()}`
+    from = m.index + 1
+  }
+  return out + escapeWellFormed(name.slice(from))
 }

@@ -34,15 +34,23 @@ export class RtError<TData = unknown> extends Error {
   }
 }
 
+/**
+ * Server code pushed what its own contract forbids: an event outside the vocabulary, a payload
+ * that fails its schema. It keeps its code for the server code that made the push (`NOT_FOUND`,
+ * `BAD_REQUEST`), but when it ends a client's call or subscription `toRtError` makes it INTERNAL:
+ * the bug is the server's, and its details are not the caller's to see.
+ */
+export class ContractViolation<TData = unknown> extends RtError<TData> {}
+
 export function isRtError(value: unknown): value is RtError {
   return value instanceof RtError
 }
 
 /**
- * Turns anything thrown into an RtError. An RtError passes through; anything else becomes
- * INTERNAL with the original kept as `cause` (never sent over the wire).
+ * Turns anything thrown into an RtError. An RtError passes through; anything else (and a
+ * `ContractViolation`) becomes INTERNAL with the original kept as `cause` (never sent over the wire).
  */
 export function toRtError(value: unknown): RtError {
-  if (value instanceof RtError) return value
+  if (value instanceof RtError && !(value instanceof ContractViolation)) return value
   return new RtError('INTERNAL', 'Internal server error', undefined, { cause: value })
 }

@@ -2,10 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { jsonEncoder } from './encoder.js'
-import { RtError, toRtError } from './errors.js'
+import { ContractViolation, RtError, toRtError } from './errors.js'
 import { parseClientFrame, parseServerFrame } from './protocol.js'
 import { validate } from './schema.js'
-import { stableKey } from './stable-key.js'
+import { MAX_KEY_DEPTH, stableKey } from './stable-key.js'
 
 describe('frame parsing', () => {
   it('accepts well-formed client frames and rejects everything else', () => {
@@ -54,6 +54,32 @@ describe('stableKey', () => {
       }),
     )
   })
+
+  it('refuses values nested deeper than MAX_KEY_DEPTH with BAD_REQUEST, never a stack overflow (property)', () => {
+    const nest = (depth: number, leaf: unknown, asObject: boolean): unknown => {
+      let v = leaf
+      for (let i = 0; i < depth; i++) v = asObject ? { k: v } : [v]
+      return v
+    }
+    expect(() => stableKey(nest(100_000, 1, false))).toThrow(expect.objectContaining({ name: 'RtError', code: 'BAD_REQUEST' }))
+    expect(stableKey(nest(MAX_KEY_DEPTH, 1, true))).toBe(`${'{"k":'.repeat(MAX_KEY_DEPTH)}1${'}'.repeat(MAX_KEY_DEPTH)}`)
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5_000 }), fc.boolean(), fc.jsonValue({ maxDepth: 3 }), (depth, asObject, leaf) => {
+        const v = nest(depth, leaf, asObject)
+        let key: string | RtError
+        try {
+          key = stableKey(v)
+        } catch (e) {
+          key = e as RtError
+        }
+        if (depth + 4 <= MAX_KEY_DEPTH) expect(typeof key).toBe('string')
+        if (depth > MAX_KEY_DEPTH) expect(typeof key).not.toBe('string')
+        if (typeof key === 'string') expect(JSON.parse(key)).toEqual(JSON.parse(JSON.stringify(v)))
+        else expect([key instanceof RtError, key.code]).toEqual([true, 'BAD_REQUEST'])
+      }),
+      { numRuns: 300 },
+    )
+  })
 })
 
 describe('errors and validation', () => {
@@ -63,6 +89,13 @@ describe('errors and validation', () => {
     expect([e.code, e.message, e.cause]).toEqual(['INTERNAL', 'Internal server error', cause])
     const rt = new RtError('FORBIDDEN', 'no', { x: 1 })
     expect(toRtError(rt)).toBe(rt)
+  })
+
+  it("makes a ContractViolation (the server's own bug) INTERNAL for the caller, keeping it as the cause", () => {
+    const bug = new ContractViolation('NOT_FOUND', 'Event "mesage" is not in the vocabulary')
+    expect(bug).toBeInstanceOf(RtError)
+    const e = toRtError(bug)
+    expect([e.code, e.message, e.cause]).toEqual(['INTERNAL', 'Internal server error', bug])
   })
 
   it('validates through Standard Schema, synchronously when the schema is sync', () => {

@@ -12,9 +12,9 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** A frame exceeded `limits.maxFrameBytes`. */
   MESSAGE_TOO_BIG: 1009,
-  /** `authenticate` failed for a passing reason (it threw UNAVAILABLE, TIMEOUT or RATE_LIMITED): retry later. */
+  /** `authenticate` failed for a passing reason (it threw UNAVAILABLE, TIMEOUT or RATE_LIMITED), or the node holds too much for handshakes: retry later. */
   TRY_AGAIN_LATER: 1013,
-  /** A frame that is not valid @rt protocol, or a message before `hello`. */
+  /** A frame that is not valid @rt protocol, a message before `hello`, too much sent during the handshake, or a frame the server could not answer. */
   PROTOCOL_ERROR: 4000,
   /** `authenticate` refused (threw), or the role is unknown. The client does not retry. */
   UNAUTHORIZED: 4001,
@@ -26,7 +26,7 @@ export const CloseCode = {
   HEARTBEAT_TIMEOUT: 4004,
   /** Outbound buffer over `limits.maxBufferedBytes`: the client reads too slowly. */
   SLOW_CONSUMER: 4005,
-  /** Too many frames in a row over the rate limit or malformed. */
+  /** Too many frames in a row over the rate limit or malformed, or inbound bytes over the byte budget. */
   RATE_LIMITED: 4006,
   /** The client speaks another protocol version. The client does not retry. */
   UNSUPPORTED_VERSION: 4007,

@@ -4,18 +4,23 @@ import type { InferIn, InferOut } from './schema.js'
 type Procs<V> = V extends { clientToServer: infer P } ? P : {}
 type Msgs<V> = V extends { serverToClient: infer M } ? M : {}
 
-type EventNames<M> = { [K in keyof M]: M[K] extends { subscribe: true } ? never : K }[keyof M] & string
-type TopicNames<M> = { [K in keyof M]: M[K] extends { subscribe: true } ? K : never }[keyof M] & string
+// Name unions are written `Extract<keyof … & string, string>`: for a concrete contract TypeScript
+// evaluates that to a bare union, so a compile error reads `not assignable to '"message" | "dm"'`
+// instead of naming the alias with the whole contract as its argument (`EventName<Contract<{ …
+// ZodObject …`), as `keyof … & string` alone would. The inner `& string` keeps them strings (not
+// symbols) in generic code, e.g. in template literals.
+type EventNames<M> = Extract<keyof { [K in keyof M as M[K] extends { subscribe: true } ? never : K]: 0 } & string, string>
+type TopicNames<M> = Extract<keyof { [K in keyof M as M[K] extends { subscribe: true } ? K : never]: 0 } & string, string>
 
 /** The role names of a contract. */
-export type RoleOf<C extends AnyContract> = keyof C['roles'] & string
+export type RoleOf<C extends AnyContract> = Extract<keyof C['roles'] & string, string>
 
 /** name → ProcedureDef for a role: its own procedures plus shared ones. */
 export type ProceduresOf<C extends AnyContract, R extends RoleOf<C>> = Procs<C['shared']> & Procs<C['roles'][R]>
 /** name → Event/TopicDef the server may send to a role. */
 export type MessagesOf<C extends AnyContract, R extends RoleOf<C>> = Msgs<C['shared']> & Msgs<C['roles'][R]>
 
-export type ProcedureName<C extends AnyContract, R extends RoleOf<C>> = keyof ProceduresOf<C, R> & string
+export type ProcedureName<C extends AnyContract, R extends RoleOf<C>> = Extract<keyof ProceduresOf<C, R> & string, string>
 export type EventName<C extends AnyContract, R extends RoleOf<C>> = EventNames<MessagesOf<C, R>>
 export type TopicName<C extends AnyContract, R extends RoleOf<C>> = TopicNames<MessagesOf<C, R>>
 

@@ -1,6 +1,7 @@
 import {
   CloseCode,
   RtError,
+  type ValidationResult,
   parseClientFrame,
   toRtError,
   validate,
@@ -11,6 +12,8 @@ import {
   type RoleView,
   type Schema,
 } from '@rt/contract'
+import { ContractViolation } from '@rt/contract/internal'
+import { depthWithin } from './depth.js'
 import type { Limits } from './limits.js'
 import type { TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason, ErrorContext } from './types.js'
@@ -36,23 +39,30 @@ export interface NodeCore {
 /**
  * Checks an outbound payload against its schema. Synchronous on purpose: pushes keep their
  * order, so a schema that validates asynchronously cannot be used for server→client payloads.
+ * A failure is the server's own bug: `ContractViolation`, which ends a client's call as INTERNAL.
  */
 export function checkPayload(schema: Schema, payload: unknown, what: string): void {
   const r = validate(schema, payload)
-  if (r instanceof Promise) throw new RtError('INTERNAL', `${what}: async schemas cannot validate server→client payloads`)
-  if (!r.ok) throw new RtError('BAD_REQUEST', `${what}: payload does not match the contract`, { issues: r.issues })
+  if (r instanceof Promise) throw new ContractViolation('INTERNAL', `${what}: async schemas cannot validate server→client payloads`)
+  if (!r.ok) throw new ContractViolation('BAD_REQUEST', `${what}: payload does not match the contract`, { issues: r.issues })
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function'
+
+const frameSize = (data: Frame): number => (typeof data === 'string' ? data.length : data.byteLength)
 
 /** One authenticated client connection on this node. */
 export class Connection {
   readonly since = Date.now()
   lastSeen = performance.now()
   closed = false
-  // Made on the first call: an idle connection keeps no Set (~130 B).
+  // Made on the first call that does not answer synchronously: most connections keep no Set (~130 B).
   private inFlight: Set<number> | undefined
   private sent = 0
-  // Token bucket (see limits.ts), kept inline: one object less per connection.
+  // Token buckets, frames and bytes (see limits.ts), kept inline: no object per connection.
   private tokens: number
+  private bytes: number
   private refilled = performance.now()
   private strikes = 0
   private settled: (() => void) | undefined
@@ -66,6 +76,7 @@ export class Connection {
     private readonly core: NodeCore,
   ) {
     this.tokens = core.limits.rateBurst
+    this.bytes = core.limits.byteBurst
   }
 
   get nodeId(): string {
@@ -78,7 +89,7 @@ export class Connection {
 
   emit(event: string, payload: unknown): void {
     const def = this.view.events.get(event)
-    if (!def) throw new RtError('NOT_FOUND', `Event "${event}" is not in role "${this.role}"'s vocabulary`)
+    if (!def) throw new ContractViolation('NOT_FOUND', `Event "${event}" is not in role "${this.role}"'s vocabulary`)
     if (this.core.validateOutput) checkPayload(def.payload, payload, `emit("${event}")`)
     this.send(this.core.encoder.encode({ t: 'event', n: event, d: payload }))
   }
@@ -89,7 +100,7 @@ export class Connection {
     this.socket.send(frame)
     // Reading the buffered amount walks the socket's write state (2.8 % of a ws fan-out):
     // every 16th frame, or a large one, bounds the overshoot to 16 frames.
-    if ((++this.sent & 15) !== 0 && (typeof frame === 'string' ? frame.length : frame.byteLength) < 16_384) return
+    if ((++this.sent & 15) !== 0 && frameSize(frame) < 16_384) return
     if (this.socket.bufferedAmount > this.core.limits.maxBufferedBytes) {
       this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
     }
@@ -115,18 +126,52 @@ export class Connection {
     return new Promise((r) => (this.settled = r))
   }
 
+  /**
+   * Handles one inbound frame. The one guard of frame handling: nothing thrown while handling
+   * it, now or in the promise it starts, escapes to the process; see `fault`.
+   */
   receive(data: Frame): void {
-    this.lastSeen = performance.now()
+    // Frames still arriving from a read that began before the close cost nothing.
+    if (this.closed) return
+    const now = (this.lastSeen = performance.now())
+    // Bytes are metered before parsing: malformed frames cost the parser as much as good ones.
+    if (!this.refill(now, frameSize(data))) return this.close(CloseCode.RATE_LIMITED, 'inbound byte rate exceeded')
     let frame: ClientFrame | null
     try {
       frame = parseClientFrame(this.core.encoder.decode(data))
     } catch {
       frame = null
     }
-    if (!frame) {
-      this.send(this.core.encoder.encode({ t: 'error', code: 'BAD_REQUEST', message: 'Malformed frame' }))
-      return this.strike()
+    const id = frame?.t === 'call' || frame?.t === 'sub' ? frame.id : undefined
+    try {
+      if (!frame) {
+        this.send(this.core.encoder.encode({ t: 'error', code: 'BAD_REQUEST', message: 'Malformed frame' }))
+        return this.strike()
+      }
+      const pending = this.dispatch(frame)
+      if (pending) pending.catch((e: unknown) => this.fault(e, id))
+    } catch (e) {
+      this.fault(e, id)
     }
+  }
+
+  /**
+   * Whatever escaped the handling of a frame: an RtError a client caused is answered with its
+   * code; anything else is reported and answered INTERNAL (with the frame's id, if it has one).
+   * A connection that cannot even be told is closed (4000).
+   */
+  fault(error: unknown, id: number | undefined): void {
+    const err = toRtError(error)
+    if (err.code === 'INTERNAL') this.core.report(err.cause ?? err, { where: 'frame', connId: this.id })
+    try {
+      this.sendError(id, err.code === 'INTERNAL' ? new RtError('INTERNAL', 'Internal server error') : err)
+    } catch (e) {
+      this.core.report(e, { where: 'frame', connId: this.id })
+      this.close(CloseCode.PROTOCOL_ERROR, 'internal error')
+    }
+  }
+
+  private dispatch(frame: ClientFrame): void | Promise<void> {
     if (!this.takeToken()) {
       if (frame.t === 'call' || frame.t === 'sub') this.sendError(frame.id, new RtError('RATE_LIMITED', 'Too many messages'))
       return this.strike()
@@ -134,10 +179,7 @@ export class Connection {
     this.strikes = 0
     if (frame.t === 'pong') return
     if (frame.t === 'ping') return this.send(this.core.pong)
-    if (frame.t === 'call') {
-      void this.call(frame)
-      return
-    }
+    if (frame.t === 'call') return this.call(frame)
     if (this.core.onFrame?.(this, frame)) return
     if (frame.t === 'sub') return this.sendError(frame.id, new RtError('NOT_FOUND', `Unknown topic "${frame.n}"`))
     if (frame.t === 'hello') {
@@ -145,11 +187,20 @@ export class Connection {
     }
   }
 
+  /** Refills both buckets and takes `size` bytes; false once the byte burst is used up. */
+  private refill(now: number, size: number): boolean {
+    const { ratePerSecond, rateBurst, byteRatePerSecond, byteBurst } = this.core.limits
+    const dt = now - this.refilled
+    // dt > 0: Infinity × 0 would be NaN.
+    if (dt > 0) {
+      this.refilled = now
+      this.tokens = Math.min(rateBurst, this.tokens + (dt * ratePerSecond) / 1000)
+      this.bytes = Math.min(byteBurst, this.bytes + (dt * byteRatePerSecond) / 1000)
+    }
+    return (this.bytes -= size) >= 0
+  }
+
   private takeToken(): boolean {
-    const now = performance.now()
-    const { ratePerSecond, rateBurst } = this.core.limits
-    this.tokens = Math.min(rateBurst, this.tokens + ((now - this.refilled) * ratePerSecond) / 1000)
-    this.refilled = now
     if (this.tokens < 1) return false
     this.tokens -= 1
     return true
@@ -166,48 +217,111 @@ export class Connection {
     this.send(this.core.encoder.encode(frame))
   }
 
-  private async call(f: CallFrame): Promise<void> {
+  /**
+   * Runs a call. The hot path is synchronous: sync validation and a handler that returns a
+   * value answer at once, with no await and no in-flight entry. Only a call that goes async
+   * (a promise from the input schema, the handler or the output schema) counts as in flight.
+   */
+  private call(f: CallFrame): void | Promise<void> {
     const def = this.view.procedures.get(f.p)
     if (!def) return this.sendError(f.id, new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`))
     if (this.core.draining) return this.sendError(f.id, new RtError('UNAVAILABLE', 'Server is shutting down'))
-    const inFlight = (this.inFlight ??= new Set())
-    if (inFlight.has(f.id)) return this.sendError(f.id, new RtError('CONFLICT', `Call id ${f.id} is already in flight`))
-    if (inFlight.size >= this.core.limits.maxInFlightCalls) {
+    const inFlight = this.inFlight
+    if (inFlight?.has(f.id)) return this.sendError(f.id, new RtError('CONFLICT', `Call id ${f.id} is already in flight`))
+    // Checked before the handler runs: it may turn out to be async.
+    if (inFlight && inFlight.size >= this.core.limits.maxInFlightCalls) {
       return this.sendError(f.id, new RtError('RATE_LIMITED', 'Too many calls in flight'))
     }
-    inFlight.add(f.id)
+    // Before any schema: a recursive one would recurse as deep as the input goes.
+    if (!depthWithin(f.d, this.core.limits.maxInputDepth)) {
+      return this.sendError(f.id, new RtError('BAD_REQUEST', `Input nested deeper than ${this.core.limits.maxInputDepth} levels`))
+    }
     let frame: Frame
     try {
-      const input = await validate(def.input, f.d)
-      if (!input.ok) throw new RtError('BAD_REQUEST', 'Invalid input', { issues: input.issues })
-      const handler = this.core.handler(this.role, f.p)
-      if (!handler) throw new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`)
-      const output = await handler(input.value, this.ctx, this)
-      if (this.core.validateOutput) {
-        const checked = await validate(def.output, output)
-        if (!checked.ok) {
-          this.core.report(new RtError('INTERNAL', `Output of "${f.p}" does not match the contract`, { issues: checked.issues }), {
-            where: 'output',
-            connId: this.id,
-            procedure: f.p,
-          })
-          throw new RtError('INTERNAL', 'Internal server error')
-        }
-      }
-      frame = this.core.encoder.encode(output === undefined ? { t: 'result', id: f.id } : { t: 'result', id: f.id, d: output })
+      const input = this.input(def.input, f)
+      if (input instanceof Promise) return this.track(f, input.then((r) => this.invoke(f, r)).then((out) => this.result(f, def.output, out)))
+      const output = this.invoke(f, input)
+      if (isThenable(output)) return this.track(f, Promise.resolve(output).then((out) => this.result(f, def.output, out)))
+      const result = this.result(f, def.output, output)
+      if (result instanceof Promise) return this.track(f, result)
+      frame = result
     } catch (e) {
-      const err = toRtError(e)
-      if (err.cause !== undefined && err.code === 'INTERNAL') this.core.report(err.cause, { where: 'handler', connId: this.id, procedure: f.p })
-      const out: Record<string, unknown> = { t: 'error', id: f.id, code: err.code, message: err.message }
-      if (err.data !== undefined) out.data = err.data
-      frame = this.core.encoder.encode(out)
+      frame = this.errorFrame(f, e)
+    }
+    this.send(frame)
+  }
+
+  /** Validates a call's input; a schema that throws on it (too deep, say) refuses the input. */
+  private input(schema: Schema, f: CallFrame): ValidationResult<unknown> | Promise<ValidationResult<unknown>> {
+    let r: ValidationResult<unknown> | Promise<ValidationResult<unknown>>
+    try {
+      r = validate(schema, f.d)
+    } catch (e) {
+      return this.inputThrew(f, e)
+    }
+    return r instanceof Promise ? r.catch((e: unknown) => this.inputThrew(f, e)) : r
+  }
+
+  private inputThrew(f: CallFrame, e: unknown): never {
+    // Answered BAD_REQUEST (the input caused it), reported all the same: the schema may have a bug.
+    this.core.report(new RtError('BAD_REQUEST', `Input schema of "${f.p}" threw`, undefined, { cause: e }), { where: 'handler', connId: this.id, procedure: f.p })
+    throw new RtError('BAD_REQUEST', 'Invalid input')
+  }
+
+  private invoke(f: CallFrame, input: ValidationResult<unknown>): unknown {
+    if (!input.ok) throw new RtError('BAD_REQUEST', 'Invalid input', { issues: input.issues })
+    const handler = this.core.handler(this.role, f.p)
+    if (!handler) throw new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`)
+    return handler(input.value, this.ctx, this)
+  }
+
+  private result(f: CallFrame, schema: Schema, output: unknown): Frame | Promise<Frame> {
+    if (!this.core.validateOutput) return this.resultFrame(f, output)
+    const checked = validate(schema, output)
+    return checked instanceof Promise ? checked.then((c) => this.checkedResult(f, c, output)) : this.checkedResult(f, checked, output)
+  }
+
+  private checkedResult(f: CallFrame, checked: ValidationResult<unknown>, output: unknown): Frame {
+    if (!checked.ok) {
+      this.core.report(new RtError('INTERNAL', `Output of "${f.p}" does not match the contract`, { issues: checked.issues }), {
+        where: 'output',
+        connId: this.id,
+        procedure: f.p,
+      })
+      throw new RtError('INTERNAL', 'Internal server error')
+    }
+    return this.resultFrame(f, output)
+  }
+
+  private resultFrame(f: CallFrame, output: unknown): Frame {
+    return this.core.encoder.encode(output === undefined ? { t: 'result', id: f.id } : { t: 'result', id: f.id, d: output })
+  }
+
+  private errorFrame(f: CallFrame, e: unknown): Frame {
+    const err = toRtError(e)
+    if (err.cause !== undefined && err.code === 'INTERNAL') this.core.report(err.cause, { where: 'handler', connId: this.id, procedure: f.p })
+    const out: Record<string, unknown> = { t: 'error', id: f.id, code: err.code, message: err.message }
+    if (err.data !== undefined) out.data = err.data
+    return this.core.encoder.encode(out)
+  }
+
+  /** A call that went async: in flight until it answers. */
+  private async track(f: CallFrame, pending: Promise<Frame>): Promise<void> {
+    const inFlight = (this.inFlight ??= new Set())
+    inFlight.add(f.id)
+    let frame: Frame | undefined
+    let error: unknown
+    try {
+      frame = await pending
+    } catch (e) {
+      error = e
     }
     // A call failed by shutdown has been answered already.
     if (!inFlight.delete(f.id)) return
-    this.send(frame)
     if (inFlight.size === 0 && this.settled) {
       this.settled()
       this.settled = undefined
     }
+    this.send(frame ?? this.errorFrame(f, error))
   }
 }

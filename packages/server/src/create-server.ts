@@ -15,6 +15,7 @@ import { Addressing } from './cluster/addressing.js'
 import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
 import { Directory } from './cluster/directory.js'
 import { createPresence } from './cluster/presence.js'
+import { closeReason } from './close-reason.js'
 import { Connection, type NodeCore } from './connection.js'
 import { TopicHub, type Authorize } from './topics/topic-hub.js'
 import { resolveLimits } from './limits.js'
@@ -29,6 +30,8 @@ function defaultOnError(error: unknown, context: ErrorContext): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
   process.stderr.write(`[@rt/server] error in ${where}: ${detail}\n`)
 }
+
+const frameSize = (data: Frame): number => (typeof data === 'string' ? data.length : data.byteLength)
 
 function originCheck(origins: ServerOptions<AnyContract, BaseContext>['origins']): (origin: string | undefined) => boolean {
   if (origins === undefined) return () => true
@@ -111,9 +114,15 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     decode: (f) => encoder.decode(f),
     authorizer: (role, scope, topic) => (topicGates[role]?.[topic] ?? (scope === 'shared' ? topicGates.shared?.[topic] : undefined))?.authorize,
     maxSubscriptions: limits.maxSubscriptions,
+    maxInputDepth: limits.maxInputDepth,
     report: (e) => report(e, { where: 'listener' }),
   })
   const handshaking = new Set<TransportSocket>()
+  // Sockets past the origin check, open or in their handshake; per remote address when capped.
+  let sockets = 0
+  const perIp = limits.maxConnectionsPerIp < Infinity ? new Map<string, number>() : undefined
+  // Bytes of frames held across every socket that is authenticating.
+  let heldBytes = 0
   let seq = 0
   let listening = false
   let draining = false
@@ -141,7 +150,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     handler: (role, procedure) => table.get(role)?.get(procedure),
     report,
     onFrame(conn, frame) {
-      if (frame.t === 'sub') void topics.subscribeConn(conn, frame)
+      if (frame.t === 'sub') topics.subscribeConn(conn, frame).catch((e: unknown) => conn.fault(e, frame.id))
       else if (frame.t === 'unsub') topics.unsubscribeConn(conn, frame)
       else return false
       return true
@@ -160,8 +169,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   /** Why `authenticate` refused, as a close code: only FORBIDDEN and passing failures differ from 4001. */
   function refusal(e: unknown): [number, string] {
     if (!(e instanceof RtError)) return [CloseCode.UNAUTHORIZED, 'unauthorized']
-    // The reason is a close-frame string: at most 123 bytes.
-    const reason = e.message.slice(0, 120)
+    const reason = closeReason(e.message)
     if (e.code === 'FORBIDDEN') return [CloseCode.FORBIDDEN, reason]
     if (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT' || e.code === 'RATE_LIMITED') return [CloseCode.TRY_AGAIN_LATER, reason]
     return [CloseCode.UNAUTHORIZED, reason]
@@ -174,7 +182,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     }
     const view = roles.get(hello.role)
     if (!view) {
-      socket.close(CloseCode.UNAUTHORIZED, `unknown role "${hello.role.slice(0, 64)}"`)
+      socket.close(CloseCode.UNAUTHORIZED, closeReason(`unknown role "${hello.role}"`))
       return null
     }
     let ctx: Ctx
@@ -206,84 +214,150 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     return conn.closed ? null : conn
   }
 
+  /**
+   * One socket: its handshake, then its Connection. A class rather than closures, so an open
+   * socket costs one small object; the handshake's request, timer and held frames are released
+   * once it ends.
+   */
+  class Session implements SocketListener {
+    conn: Connection | null = null
+    phase: 'hello' | 'auth' | 'open' | 'gone' = 'hello'
+    goneReason: DisconnectReason | undefined
+    req: TransportRequest | undefined
+    early: Frame[] | undefined
+    held = 0
+    timer: ReturnType<typeof setTimeout> | undefined
+    readonly address: string
+
+    constructor(
+      readonly socket: TransportSocket,
+      request: TransportRequest,
+    ) {
+      this.req = request
+      this.address = request.remoteAddress
+      sockets++
+      if (perIp) perIp.set(this.address, (perIp.get(this.address) ?? 0) + 1)
+      handshaking.add(socket)
+      this.timer = setTimeout(() => socket.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), limits.handshakeTimeoutMs)
+    }
+
+    message(data: Frame): void {
+      // The guard for what happens before a Connection exists (a Connection guards its own frames).
+      try {
+        if (this.phase === 'open') this.conn?.receive(data)
+        else if (this.phase === 'auth') this.hold(data)
+        else if (this.phase === 'hello') this.hello(data)
+      } catch (e) {
+        report(e, { where: 'frame' })
+        this.refuse(CloseCode.PROTOCOL_ERROR, 'internal error')
+      }
+    }
+
+    close(code: number, reason: string): void {
+      sockets--
+      if (perIp) {
+        const n = (perIp.get(this.address) ?? 1) - 1
+        if (n > 0) perIp.set(this.address, n)
+        else perIp.delete(this.address)
+      }
+      this.phase = 'gone'
+      this.goneReason = { code, reason }
+      this.endHandshake()
+      const conn = this.conn
+      if (conn && !conn.closed) {
+        conn.closed = true
+        core.detach(conn, { code, reason })
+      }
+    }
+
+    private endHandshake(): void {
+      if (this.timer === undefined && this.held === 0) return
+      clearTimeout(this.timer)
+      this.timer = this.req = undefined
+      handshaking.delete(this.socket)
+      heldBytes -= this.held
+      this.held = 0
+    }
+
+    private refuse(code: number, reason: string): void {
+      this.phase = 'gone'
+      this.goneReason = { code, reason }
+      this.early = undefined
+      this.endHandshake()
+      this.socket.close(code, reason)
+    }
+
+    /** Frames pipelined behind the hello wait for authentication, bounded per socket and in total. */
+    private hold(data: Frame): void {
+      const size = frameSize(data)
+      const early = (this.early ??= [])
+      if (early.length >= 1024 || this.held + size > limits.maxHandshakeBytes) {
+        return this.refuse(CloseCode.PROTOCOL_ERROR, 'too much sent before the connection was ready')
+      }
+      if (heldBytes + size > limits.maxHandshakeBytesTotal) return this.refuse(CloseCode.TRY_AGAIN_LATER, 'server busy')
+      early.push(data)
+      this.held += size
+      heldBytes += size
+    }
+
+    private hello(data: Frame): void {
+      let frame
+      try {
+        frame = parseClientFrame(encoder.decode(data))
+      } catch {
+        frame = null
+      }
+      if (frame?.t !== 'hello') return this.refuse(CloseCode.PROTOCOL_ERROR, 'expected hello')
+      this.phase = 'auth'
+      admit(this.socket, this.req!, frame, () => this.phase === 'gone')
+        .then(
+          (c) => this.opened(c),
+          (e: unknown) => {
+            report(e, { where: 'authenticate' })
+            this.refuse(CloseCode.UNAUTHORIZED, 'unauthorized')
+          },
+        )
+        .catch((e: unknown) => {
+          report(e, { where: 'frame' })
+          this.refuse(CloseCode.PROTOCOL_ERROR, 'internal error')
+        })
+    }
+
+    private opened(c: Connection | null): void {
+      this.endHandshake()
+      if (!c) return
+      if (this.phase === 'gone') {
+        // The socket closed while onConnection ran: report its real close.
+        c.closed = true
+        core.detach(c, this.goneReason ?? { code: CloseCode.NORMAL, reason: '' })
+        return
+      }
+      this.conn = c
+      this.phase = 'open'
+      const queued = this.early
+      this.early = undefined
+      if (queued) for (const f of queued) c.receive(f)
+    }
+  }
+
   const handler: TransportHandler = {
-    upgrade() {
-      return draining ? { status: 503, message: 'Server shutting down' } : true
+    // Admission before a socket exists: the cheapest place to refuse a flood.
+    upgrade(request) {
+      if (draining) return { status: 503, message: 'Server shutting down' }
+      if (handshaking.size >= limits.maxHandshakes) return { status: 503, message: 'Too many handshakes in progress' }
+      if (sockets >= limits.maxConnections) return { status: 503, message: 'Too many connections' }
+      if (perIp && (perIp.get(request.remoteAddress) ?? 0) >= limits.maxConnectionsPerIp) {
+        return { status: 429, message: 'Too many connections from this address' }
+      }
+      return true
     },
     open(socket, request): SocketListener {
-      let conn: Connection | null = null
-      let phase: 'hello' | 'auth' | 'open' | 'gone' = 'hello'
-      let goneReason: DisconnectReason = { code: CloseCode.NORMAL, reason: '' }
       // A refused origin is told with a close code (not an HTTP status), so the client stops retrying.
       if (!allowOrigin(request.headers.origin)) {
         socket.close(CloseCode.FORBIDDEN, 'origin not allowed')
         return { message() {}, close() {} }
       }
-      // Handshake state, released once the handshake ends: an open connection keeps neither
-      // the upgrade request (headers) nor the timer nor the queue (~0.6 KiB per connection).
-      let req: TransportRequest | undefined = request
-      let early: Frame[] = []
-      handshaking.add(socket)
-      let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => socket.close(CloseCode.HANDSHAKE_TIMEOUT, 'handshake timeout'), limits.handshakeTimeoutMs)
-      const endHandshake = () => {
-        clearTimeout(timer)
-        timer = req = undefined
-        handshaking.delete(socket)
-      }
-      return {
-        message(data) {
-          if (phase === 'open') return conn?.receive(data)
-          if (phase === 'auth') {
-            // Frames pipelined behind the hello wait for authentication; a flood is a protocol error.
-            if (early.length < 1024) early.push(data)
-            else socket.close(CloseCode.PROTOCOL_ERROR, 'too many frames before the connection was ready')
-            return
-          }
-          if (phase !== 'hello') return
-          let frame
-          try {
-            frame = parseClientFrame(encoder.decode(data))
-          } catch {
-            frame = null
-          }
-          if (frame?.t !== 'hello') {
-            socket.close(CloseCode.PROTOCOL_ERROR, 'expected hello')
-            return
-          }
-          phase = 'auth'
-          admit(socket, req!, frame, () => phase === 'gone').then(
-            (c) => {
-              endHandshake()
-              if (!c) return
-              if (phase === 'gone') {
-                // The socket closed while onConnection ran: report its real close.
-                c.closed = true
-                core.detach(c, goneReason)
-                return
-              }
-              conn = c
-              phase = 'open'
-              const queued = early
-              early = []
-              for (const f of queued) c.receive(f)
-            },
-            (e: unknown) => {
-              endHandshake()
-              report(e, { where: 'authenticate' })
-              socket.close(CloseCode.UNAUTHORIZED, 'unauthorized')
-            },
-          )
-        },
-        close(code, reason) {
-          phase = 'gone'
-          goneReason = { code, reason }
-          endHandshake()
-          if (conn && !conn.closed) {
-            conn.closed = true
-            core.detach(conn, { code, reason })
-          }
-        },
-      }
+      return new Session(socket, request)
     },
   }
 

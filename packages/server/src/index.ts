@@ -17,6 +17,7 @@ export type {
   Presence,
   PresenceEntry,
   PresenceEvent,
+  RoleConn,
   RoleScope,
   Room,
   Server,

@@ -35,8 +35,11 @@ export interface DisconnectReason {
   reason: string
 }
 
-/** One client connection on this node, scoped to its role's vocabulary. */
-export interface Conn<C extends AnyContract, R extends RoleOf<C> = RoleOf<C>, Ctx extends BaseContext = BaseContext> {
+/**
+ * One client connection on this node: its role `R`, its ctx, and `Events`, each event the role may
+ * receive mapped to its payload (what `emit` takes). Written as `Conn<typeof contract, 'user'>`.
+ */
+export interface RoleConn<R extends string, Events, Ctx extends BaseContext> {
   /** Unique in the cluster; names the node that holds the connection. */
   readonly id: string
   readonly role: R
@@ -46,33 +49,44 @@ export interface Conn<C extends AnyContract, R extends RoleOf<C> = RoleOf<C>, Ct
   /** Connected since (ms since epoch). */
   readonly since: number
   /** Pushes an event to this connection only, on this node. */
-  emit<E extends EventName<C, R>>(event: E, payload: PayloadIn<MessagesOf<C, R>, E>): void
+  emit<E extends Extract<keyof Events & string, string>>(event: E, payload: Events[E]): void
   /** Closes the connection with a WebSocket close code. @default 1000 */
   close(code?: number, reason?: string): void
 }
 
-export type Handler<C extends AnyContract, R extends RoleOf<C>, P, Ctx extends BaseContext> = (
-  input: ProcedureInput<C, R, P>,
-  ctx: Ctx,
-  conn: Conn<C, R, Ctx>,
-) => HandlerOutput<C, R, P> | Promise<HandlerOutput<C, R, P>>
+// `[C] extends [unknown] ?` is always true: it only keeps TypeScript from naming this alias in
+// messages, which then print `RoleConn<"user", { message: { room: string; … } }, …>` (payloads
+// resolved) instead of `Conn<Contract<{ … ZodObject …`.
+/** One client connection on this node, scoped to its role's vocabulary. */
+export type Conn<C extends AnyContract, R extends RoleOf<C> = RoleOf<C>, Ctx extends BaseContext = BaseContext> = [C] extends [unknown]
+  ? RoleConn<R, { [E in EventName<C, R>]: PayloadIn<MessagesOf<C, R>, E> }, Ctx>
+  : never
 
-type RoleHandlers<C extends AnyContract, R extends RoleOf<C>, Ctx extends BaseContext> = {
-  [P in keyof RoleProcedures<C, R> & string]: Handler<C, R, P, Ctx>
-}
-type SharedHandlers<C extends AnyContract, Ctx extends BaseContext> = {
-  [P in keyof SharedProcedures<C> & string]: Handler<C, RoleOf<C>, P, Ctx>
-}
+/** A procedure's handler: the validated input, the connection's ctx and the connection; returns the output. */
+export type Handler<C extends AnyContract, R extends RoleOf<C>, P, Ctx extends BaseContext> = [C] extends [unknown]
+  ? (input: ProcedureInput<C, R, P>, ctx: Ctx, conn: Conn<C, R, Ctx>) => HandlerOutput<C, R, P> | Promise<HandlerOutput<C, R, P>>
+  : never
+
+// `[C] extends [unknown] ?` (always true), as for `Conn`: a missing handler is then reported as
+// `Property 'reply' is missing in type '{}' but required in type '{ reply: (input: …) => … }'`,
+// not as `RoleHandlers<Contract<{ … ZodObject …`.
+type RoleHandlers<C extends AnyContract, R extends RoleOf<C>, Ctx extends BaseContext> = [C] extends [unknown]
+  ? { [P in keyof RoleProcedures<C, R> & string]: Handler<C, R, P, Ctx> }
+  : never
+type SharedHandlers<C extends AnyContract, Ctx extends BaseContext> = [C] extends [unknown]
+  ? { [P in keyof SharedProcedures<C> & string]: Handler<C, RoleOf<C>, P, Ctx> }
+  : never
 
 /** Every procedure of the contract needs a handler: a missing one is a compile error. */
-export type Handlers<C extends AnyContract, Ctx extends BaseContext> = {
-  [R in RoleOf<C> as {} extends RoleProcedures<C, R> ? never : R]: RoleHandlers<C, R, Ctx>
-} & {
-  [R in RoleOf<C> as {} extends RoleProcedures<C, R> ? R : never]?: {}
-} & ({} extends SharedProcedures<C> ? { shared?: {} } : { shared: SharedHandlers<C, Ctx> })
+export type Handlers<C extends AnyContract, Ctx extends BaseContext> = [C] extends [unknown]
+  ? { [R in RoleOf<C> as {} extends RoleProcedures<C, R> ? never : R]: RoleHandlers<C, R, Ctx> } & {
+      [R in RoleOf<C> as {} extends RoleProcedures<C, R> ? R : never]?: {}
+    } & ({} extends SharedProcedures<C> ? { shared?: {} } : { shared: SharedHandlers<C, Ctx> })
+  : never
 
 export interface AuthenticateInput<C extends AnyContract> {
-  role: RoleOf<C>
+  /** The role the client asked for (one of the contract's). */
+  role: keyof C['roles'] & string
   /** Whatever the client passed as `auth`. Untrusted. */
   auth: unknown
   request: TransportRequest
@@ -80,7 +94,7 @@ export interface AuthenticateInput<C extends AnyContract> {
 
 /** Where an error reported to `onError` happened. */
 export interface ErrorContext {
-  where: 'handler' | 'authenticate' | 'onConnection' | 'onDisconnect' | 'output' | 'bus' | 'transport' | 'listener'
+  where: 'handler' | 'authenticate' | 'onConnection' | 'onDisconnect' | 'output' | 'bus' | 'transport' | 'listener' | 'frame'
   connId?: string
   procedure?: string
 }
@@ -92,9 +106,16 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   bus?: Bus
   /** Checks the client's hello; returns ctx (with `user.id`) or throws to refuse: 4001, 4003 for FORBIDDEN, 1013 (retry) for UNAVAILABLE/TIMEOUT/RATE_LIMITED. */
   authenticate: (input: AuthenticateInput<C>) => Ctx | Promise<Ctx>
+  /** One handler per procedure: `handlers.<role>.<name>`, and `handlers.shared.<name>` for shared procedures. */
   handlers: Handlers<C, Ctx>
-  onConnection?: (conn: Conn<C, RoleOf<C>, Ctx>, ctx: Ctx) => void | Promise<void>
-  onDisconnect?: (conn: Conn<C, RoleOf<C>, Ctx>, ctx: Ctx, reason: DisconnectReason) => void | Promise<void>
+  // Typed `=> void`, not `=> void | Promise<void>`: TypeScript then never asks for the callback's own
+  // return type, so `onConnection: (conn) => srv.room(r).add(conn)` inside `const srv = createServer(…)`
+  // is not circular. An async callback still fits, and its promise is awaited (onConnection) or its
+  // rejection reported (onDisconnect).
+  /** Runs once a connection is admitted; frames it sends wait until a returned promise settles. */
+  onConnection?: (conn: Conn<C, RoleOf<C>, Ctx>, ctx: Ctx) => void
+  /** Runs once a connection has ended; a rejected promise is reported to `onError`. */
+  onDisconnect?: (conn: Conn<C, RoleOf<C>, Ctx>, ctx: Ctx, reason: DisconnectReason) => void
   limits?: Partial<Limits>
   /** Allowed values of the Origin header; other origins are closed with 4003. @default any origin */
   origins?: readonly string[] | ((origin: string | undefined) => boolean)
@@ -104,7 +125,7 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   encoder?: Encoder
   /** Receives errors that are not the client's fault (handler crashes, hook failures). @default writes to stderr */
   onError?: (error: unknown, context: ErrorContext) => void
-  /** This node's id (1-64 letters, digits, - or _); a restarted node should get a new one. @default a random id */
+  /** This node's id (1-64 letters, digits, - or _). Connection ids carry a per-start tag, so a restarted node may reuse it. @default a random id */
   nodeId?: string
   /** Subscription gates per topic. @default everyone may subscribe */
   topics?: TopicsOptions<C, Ctx>
@@ -174,15 +195,20 @@ export interface RoleScope<C extends AnyContract, R extends RoleOf<C>> extends T
   toUser(userId: string): Target<MessagesOf<C, R>, EventName<C, R>>
 }
 
-type TopicGate<C extends AnyContract, R extends RoleOf<C>, T, Ctx extends BaseContext> = {
-  /** May this connection subscribe to this stream? Throw an RtError to refuse with its code. */
-  authorize?: (params: ParamsOut<MessagesOf<C, R>, T>, ctx: Ctx, conn: Conn<C, R, Ctx>) => boolean | Promise<boolean>
-}
+// `[C] extends [unknown] ?` (always true) makes messages print these resolved, as for `Conn`.
+type TopicGate<C extends AnyContract, R extends RoleOf<C>, T, Ctx extends BaseContext> = [C] extends [unknown]
+  ? {
+      /** May this connection subscribe to this stream? Throw an RtError to refuse with its code. */
+      authorize?: (params: ParamsOut<MessagesOf<C, R>, T>, ctx: Ctx, conn: Conn<C, R, Ctx>) => boolean | Promise<boolean>
+    }
+  : never
 
 /** Per-topic gates: `topics.<role>.<topic>.authorize`, and `topics.shared.<topic>` for every role. */
-export type TopicsOptions<C extends AnyContract, Ctx extends BaseContext> = {
-  [R in RoleOf<C>]?: { [T in TopicName<C, R>]?: TopicGate<C, R, T, Ctx> }
-} & { shared?: { [T in SharedTopicName<C>]?: TopicGate<C, RoleOf<C>, T, Ctx> } }
+export type TopicsOptions<C extends AnyContract, Ctx extends BaseContext> = [C] extends [unknown]
+  ? { [R in RoleOf<C>]?: { [T in TopicName<C, R>]?: TopicGate<C, R, T, Ctx> } } & {
+      shared?: { [T in SharedTopicName<C>]?: TopicGate<C, RoleOf<C>, T, Ctx> }
+    }
+  : never
 
 /** Counters for introspection and leak checks. */
 export interface ServerStats {

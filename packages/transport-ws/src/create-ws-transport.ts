@@ -53,6 +53,8 @@ class WsSocket implements TransportSocket {
   queuedBytes = 0
   closed = false
   listener: SocketListener | undefined
+  /** Destroys the socket if the close handshake does not finish; cleared once it does. */
+  grace: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly ws: WebSocket,
@@ -92,7 +94,7 @@ class WsSocket implements TransportSocket {
       this.ws.terminate()
     }
     // A dead peer never answers the close frame: do not wait ws's 30 s for it.
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+    this.grace = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
   }
 }
 
@@ -134,15 +136,33 @@ function destroyOnError(this: Duplex): void {
   this.destroy()
 }
 
+/**
+ * The close code ws sent for a broken frame (1002, 1007, 1009), from the error it emits. ws
+ * itself then reports 1006, as no close frame came back; the core is told what the client saw.
+ */
+function sentCode(error: Error): number | undefined {
+  const key = Object.getOwnPropertySymbols(error).find((k) => k.description === 'status-code')
+  const code = key && (error as unknown as Record<symbol, unknown>)[key]
+  return typeof code === 'number' ? code : undefined
+}
+
 function wire(client: WebSocket, s: WsSocket, listener: SocketListener): void {
   s.listener = listener
+  let refused: [number, string] | undefined
   client.on('message', (data: Buffer, isBinary: boolean) => listener.message(isBinary ? new Uint8Array(data) : data.toString()))
-  client.on('error', () => {})
+  client.on('error', (e: Error) => {
+    const code = sentCode(e)
+    if (code !== undefined) refused ??= [code, code === 1009 ? 'message too big' : e.message.slice(0, 120)]
+  })
   client.once('close', (code: number, reason: Buffer) => {
+    // A pending grace timer would keep the socket (and everything it holds) alive for 2 s.
+    clearTimeout(s.grace)
+    s.grace = undefined
     s.closed = true
     s.queue = []
     s.queuedBytes = 0
-    listener.close(code, reason.toString())
+    if (code === 1006 && refused) listener.close(...refused)
+    else listener.close(code, reason.toString())
   })
 }
 

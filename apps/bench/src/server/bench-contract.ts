@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { defineContract } from '@rt/contract'
 
 const tick = z.object({ ts: z.number(), seq: z.number() })

@@ -140,8 +140,15 @@ function watchActivity(): void {
   stopActivity = client.subscribe('activity', { room }, (a) => onActivity(room, a), { onError: (e) => notice(explain(e)) })
 }
 
+/** On a phone the lists and the chat take the screen in turn (style.css); elsewhere this is a no-op. */
+function showLists(open: boolean): void {
+  $('app').classList.toggle('nav-open', open)
+  $('nav-toggle').setAttribute('aria-expanded', String(open))
+}
+
 async function openRoom(name: string): Promise<void> {
   if (!ROOM_NAME.test(name)) return notice('A room name is 1-24 lowercase letters, digits or -')
+  showLists(false)
   state.view = { kind: 'room', name }
   state.unread.delete(keyOf(state.view))
   watchActivity()
@@ -160,6 +167,7 @@ async function openRoom(name: string): Promise<void> {
 
 function openDm(peer: string): void {
   if (peer === state.me) return
+  showLists(false)
   state.view = { kind: 'dm', peer }
   state.dmPeers.add(peer)
   state.unread.delete(keyOf(state.view))
@@ -194,6 +202,7 @@ function showLogin(error = ''): void {
   const c = client
   client = undefined
   stopActivity = undefined
+  showLists(false)
   void c?.close()
   sessionStorage.removeItem('rt-demo-name')
   reset()
@@ -257,6 +266,7 @@ $('online').addEventListener('click', (ev) => {
   if (user) openDm(user)
 })
 $('leave-room').addEventListener('click', () => void leaveRoom())
+$('nav-toggle').addEventListener('click', () => showLists(!$('app').classList.contains('nav-open')))
 $('logout').addEventListener('click', () => showLogin())
 
 const saved = sessionStorage.getItem('rt-demo-name')

@@ -1,4 +1,5 @@
 import { RtError, type EventDef, type Frame, type RoleView } from '@rt/contract'
+import { ContractViolation } from '@rt/contract/internal'
 import type { RoomRegistry } from '@rt/rooms'
 import { checkPayload, Connection } from '../connection.js'
 import type { Addressing } from './addressing.js'
@@ -9,7 +10,7 @@ type Encode = (frame: object) => Frame
 /** Validates (when enabled) and encodes an event once, for any number of recipients. */
 export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean, encode: Encode): Frame {
   const def = defs.get(event)
-  if (!def) throw new RtError('NOT_FOUND', `Event "${event}" is not in the ${scope} vocabulary`)
+  if (!def) throw new ContractViolation('NOT_FOUND', `Event "${event}" is not in the ${scope} vocabulary`)
   if (validateOutput) checkPayload(def.payload, payload, `event "${event}"`)
   return encode({ t: 'event', n: event, d: payload })
 }

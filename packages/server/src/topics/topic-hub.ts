@@ -11,9 +11,10 @@ import {
   type TopicDef,
   type UnsubFrame,
 } from '@rt/contract'
-import { decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
+import { ContractViolation, decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
 import { RoomRegistry, type NativeFanout } from '@rt/rooms'
 import { checkPayload, type Connection } from '../connection.js'
+import { depthWithin } from '../depth.js'
 
 /** `(params, ctx, conn) => boolean`: may this connection subscribe to this stream? */
 export type Authorize = (params: unknown, ctx: unknown, conn: Connection) => boolean | Promise<boolean>
@@ -37,6 +38,8 @@ export interface TopicHubOptions {
   /** Gate for a topic as seen by a role; undefined lets everyone in. */
   authorizer: (role: string, scope: string, topic: string) => Authorize | undefined
   maxSubscriptions: number
+  /** Deepest params accepted from a client (`limits.maxInputDepth`). */
+  maxInputDepth: number
   native?: NativeFanout<Connection>
   report: (error: unknown) => void
 }
@@ -79,12 +82,20 @@ export class TopicHub {
     return def && role !== null ? { def, scope: role } : undefined
   }
 
-  private async params(def: TopicDef, raw: unknown): Promise<{ value: unknown; key: string }> {
+  private async params(topic: string, def: TopicDef, raw: unknown): Promise<{ value: unknown; key: string }> {
     if (!def.params) {
       if (raw !== undefined && raw !== null) throw new RtError('BAD_REQUEST', 'This topic takes no params')
       return { value: undefined, key: '' }
     }
-    const r = await validate(def.params, raw)
+    if (!depthWithin(raw, this.o.maxInputDepth)) throw new RtError('BAD_REQUEST', `Params nested deeper than ${this.o.maxInputDepth} levels`)
+    let r: Awaited<ReturnType<typeof validate>>
+    try {
+      r = await validate(def.params, raw)
+    } catch (e) {
+      // The client's value made the schema throw: refused, and reported, as the schema may have a bug.
+      this.o.report(new RtError('BAD_REQUEST', `Params schema of "${topic}" threw`, undefined, { cause: e }))
+      throw new RtError('BAD_REQUEST', 'Invalid params')
+    }
     if (!r.ok) throw new RtError('BAD_REQUEST', 'Invalid params', { issues: r.issues })
     const key = stableKey(r.value)
     // The key becomes part of a bus subject: keep it well under NATS's control-line limit.
@@ -98,7 +109,7 @@ export class TopicHub {
       if (!found) throw new RtError('NOT_FOUND', `Unknown topic "${f.n}"`)
       const mine = this.perConn.get(conn)
       if ((mine?.size ?? 0) >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
-      const { value, key } = await this.params(found.def, f.q)
+      const { value, key } = await this.params(f.n, found.def, f.q)
       const gate = this.o.authorizer(conn.role, found.scope, f.n)
       if (gate && !(await gate(value, conn.ctx, conn))) throw new RtError('FORBIDDEN', `Not allowed to subscribe to "${f.n}"`)
       if (conn.closed) return
@@ -141,17 +152,21 @@ export class TopicHub {
   publish(role: string | null, topic: string, payload: unknown, params: unknown): void {
     const found = this.resolve(role, topic)
     if (!found || (role !== null && found.scope === 'shared')) {
-      throw new RtError('NOT_FOUND', `Topic "${topic}" is not in the ${role === null ? 'shared' : `role "${role}"'s`} vocabulary`)
+      throw new ContractViolation('NOT_FOUND', `Topic "${topic}" is not in the ${role === null ? 'shared' : `role "${role}"'s`} vocabulary`)
     }
     const { def, scope } = found
     let key = ''
     if (def.params) {
       const r = validate(def.params, params)
-      if (r instanceof Promise) throw new RtError('INTERNAL', `publish("${topic}"): async params schemas are not supported`)
-      if (!r.ok) throw new RtError('BAD_REQUEST', `publish("${topic}"): invalid params`, { issues: r.issues })
-      key = stableKey(r.value)
-      if (key.length > MAX_KEY) throw new RtError('BAD_REQUEST', `publish("${topic}"): params too large`)
-    } else if (params !== undefined) throw new RtError('BAD_REQUEST', `publish("${topic}"): this topic takes no params`)
+      if (r instanceof Promise) throw new ContractViolation('INTERNAL', `publish("${topic}"): async params schemas are not supported`)
+      if (!r.ok) throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): invalid params`, { issues: r.issues })
+      try {
+        key = stableKey(r.value)
+      } catch {
+        throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): params nested too deeply`)
+      }
+      if (key.length > MAX_KEY) throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): params too large`)
+    } else if (params !== undefined) throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): this topic takes no params`)
     checkPayload(def.payload, payload, `publish("${topic}")`)
     const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload })
     this.streams.broadcast(this.subject(scope, topic, key), frame, key)

@@ -1,0 +1,87 @@
+// Load process of the reconnect storm: real @rt clients (not raw sockets: the storm is the
+// client's reconnection policy at work), counting every connection attempt they make.
+// argv[2]: { clientModule? } as JSON: another build of @rt/client to compare with.
+import WebSocket from 'ws'
+import { benchContract } from '../server/bench-contract.js'
+import { TOKEN } from '../server/bench-server.js'
+import { sleep } from '../wire/clock.js'
+import { announce, serveIpc } from '../wire/ipc.js'
+import { Buckets, nowMs } from './buckets.js'
+
+/** The part of @rt/client used here, typed by shape: `--client` may load another build of it. */
+interface StormClient {
+  readonly state: string
+  onStateChange(listener: (change: { state: string }) => void): () => void
+  ready(): Promise<void>
+  close(): Promise<void>
+}
+type CreateClient = (contract: unknown, options: Record<string, unknown>) => StormClient
+
+const { clientModule } = JSON.parse(process.argv[2] ?? '{}') as { clientModule?: string }
+// The workspace's client (on source: the harness runs with --conditions=@rt/source).
+const source = clientModule ?? '@rt/client'
+const { createClient } = (await import(source)) as { createClient: CreateClient }
+
+const attempts = new Buckets()
+class CountingWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { perMessageDeflate: false })
+    attempts.add()
+  }
+}
+
+let clients: StormClient[] = []
+let lastOpenAt = 0
+
+export interface StormConnectArgs {
+  url: string
+  count: number
+  /** Clients connecting at once while the storm is set up. */
+  concurrency: number
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number }
+}
+
+async function connect(a: StormConnectArgs) {
+  const start = nowMs()
+  for (let i = 0; i < a.count; i += a.concurrency) {
+    const batch = Array.from({ length: Math.min(a.concurrency, a.count - i) }, () => {
+      const c = createClient(benchContract, {
+        url: a.url,
+        role: 'user',
+        auth: { token: TOKEN },
+        WebSocket: CountingWebSocket,
+        ...(a.reconnect && { reconnect: a.reconnect }),
+      })
+      c.onStateChange(({ state }) => {
+        if (state === 'open') lastOpenAt = Math.max(lastOpenAt, nowMs())
+      })
+      return c
+    })
+    clients.push(...batch)
+    await Promise.all(batch.map((c) => c.ready()))
+  }
+  return { ready: clients.filter((c) => c.state === 'open').length, ms: nowMs() - start }
+}
+
+serveIpc({
+  connect,
+  /** Resolves when every client is open again (or at the timeout): how many, and when the last opened. */
+  async waitOpen({ timeoutMs }: { timeoutMs: number }) {
+    const end = nowMs() + timeoutMs
+    let open = 0
+    while ((open = clients.filter((c) => c.state === 'open').length) < clients.length && nowMs() < end) await sleep(20)
+    const states: Record<string, number> = {}
+    for (const c of clients) states[c.state] = (states[c.state] ?? 0) + 1
+    return { open, total: clients.length, lastOpenAt, states }
+  },
+  stats: () => ({ attempts: attempts.entries(), open: clients.filter((c) => c.state === 'open').length }),
+  async closeAll() {
+    const all = clients
+    clients = []
+    await Promise.all(all.map((c) => c.close()))
+    return { closed: all.length }
+  },
+  exit: () => void setImmediate(() => process.exit(0)),
+})
+process.on('SIGTERM', () => process.exit(0))
+announce({ pid: process.pid })

@@ -1,0 +1,84 @@
+// The @rt node of the reconnect storm, in a process of its own. It owns the listening HTTP server,
+// so it counts every upgrade request on the port, and answers them with 503 while no @rt server is
+// attached: what a draining deploy or a load balancer answers while the node is down.
+// argv[2]: { port, up, spare } as JSON (port 0 picks one; up: start the @rt server at once;
+// spare: do not listen until told, so a replacement is ready the moment the old process dies).
+import { createServer as createHttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { RtError, createServer } from '@rt/server'
+import { createWsTransport } from '@rt/transport-ws'
+import { benchContract } from '../server/bench-contract.js'
+import { TOKEN } from '../server/bench-server.js'
+import { announce, serveIpc } from '../wire/ipc.js'
+import { Buckets, nowMs } from './buckets.js'
+
+const { port, up, spare } = JSON.parse(process.argv[2] ?? '{}') as { port: number; up: boolean; spare?: boolean }
+const upgrades = new Buckets()
+let connections = 0
+let lastConnectionAt = 0
+
+const http = createHttpServer((_req, res) => res.writeHead(426).end())
+const count = () => upgrades.add()
+http.on('upgrade', count)
+http.on('upgrade', (_req, socket: Duplex) => {
+  // An attached @rt transport answers (503 itself while draining). Asked of the listeners, not of
+  // `rt`: between the transport letting go and `rt` being cleared, a request would get no answer.
+  if (http.listenerCount('upgrade') > 2) return
+  socket.on('error', () => {})
+  socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+})
+
+function startRt() {
+  return createServer({
+    contract: benchContract,
+    transport: createWsTransport({ server: http }),
+    authenticate: ({ auth }) => {
+      if ((auth as { token?: unknown } | undefined)?.token !== TOKEN) throw new RtError('UNAUTHORIZED', 'bad token')
+      return { user: { id: 'u' } }
+    },
+    handlers: { shared: { echo: (input) => input } },
+    onConnection: () => {
+      connections++
+      lastConnectionAt = nowMs()
+    },
+  })
+}
+let rt: ReturnType<typeof startRt> | undefined
+
+async function attach(): Promise<{ at: number; nodeId: string }> {
+  const srv = startRt()
+  await srv.listen()
+  rt = srv
+  return { at: nowMs(), nodeId: srv.nodeId }
+}
+
+const listen = () =>
+  new Promise<{ at: number }>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(port, '127.0.0.1', () => resolve({ at: nowMs() }))
+  })
+if (!spare) await listen()
+if (up) await attach()
+
+serveIpc({
+  listen,
+  startRt: attach,
+  /** srv.close(): goaway to every client, 503 to upgrades while draining, then 1001. */
+  async stopRt() {
+    const srv = rt
+    const at = nowMs()
+    await srv?.close()
+    rt = undefined
+    return { at, closedAt: nowMs() }
+  },
+  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt }),
+  async exit() {
+    await rt?.close().catch(() => {})
+    http.closeAllConnections()
+    http.close()
+    setImmediate(() => process.exit(0))
+  },
+})
+process.on('SIGTERM', () => process.exit(0))
+const a = http.address()
+announce({ port: typeof a === 'object' && a ? a.port : port, pid: process.pid })

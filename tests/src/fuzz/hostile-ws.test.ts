@@ -1,0 +1,3 @@
+import { describeHostile } from './hostile-suite.js'
+
+describeHostile('ws')
