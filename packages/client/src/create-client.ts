@@ -2,38 +2,21 @@ import {
   CloseCode,
   PROTOCOL_VERSION,
   RtError,
-  TERMINAL_CLOSE_CODES,
+  decodeServerFrame,
+  errorForClose,
+  errorFromFrame,
   indexContract,
-  isRtErrorCode,
   jsonEncoder,
-  parseServerFrame,
-  validate,
   type AnyContract,
-  type ErrorFrame,
   type RoleOf,
   type ServerFrame,
 } from '@rt/contract'
 import { backoffDelay } from './backoff.js'
+import { Calls } from './calls.js'
 import { closeDetail, connectError, displayUrl, errorEventDetail, finalError as gaveUpAfter, type ConnectErrorData } from './connect-error.js'
 import { callEach, checkInbound } from './deliver.js'
 import { Subscriptions } from './subscriptions.js'
 import type { CallOptions, Client, ClientOptions, ClientState, StateChange, WebSocketLike } from './types.js'
-
-interface PendingCall {
-  id: number
-  name: string
-  input: unknown
-  resolve: (value: unknown) => void
-  reject: (error: unknown) => void
-  timer: ReturnType<typeof setTimeout> | undefined
-  /** The socket the call was written to; undefined while it waits for a connection. */
-  socket: WebSocketLike | undefined
-  cleanup: () => void
-}
-
-function errorFromFrame(f: ErrorFrame): RtError {
-  return new RtError(isRtErrorCode(f.code) ? f.code : 'INTERNAL', f.message, f.data)
-}
 
 /** Creates a typed client for one role of a contract. It connects at once and reconnects by itself. */
 export function createClient<C extends AnyContract, R extends RoleOf<C>>(contract: C, options: ClientOptions<R>): Client<C, R> {
@@ -69,8 +52,6 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   let watchdog: ReturnType<typeof setInterval> | undefined
   let lastHeard = 0
   let nextId = 1
-  const pending = new Map<number, PendingCall>()
-  const waiting: PendingCall[] = [] // calls made while offline, in call order
   const listeners = new Map<string, Set<(payload: unknown) => void>>()
   const subscriptions = new Subscriptions({
     view,
@@ -80,7 +61,21 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     report: (e) => report(e),
     nextId: () => nextId++,
     open: () => (state === 'open' ? socket : undefined),
-    closed: () => (closedForGood ? (finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed')) : undefined),
+    closed: () => closedError(),
+    tooLarge: (frame) => byteLength(frame) > maxFrame,
+  })
+  const calls = new Calls({
+    view,
+    encoder,
+    validate: validatePayloads,
+    callTimeoutMs: options.callTimeoutMs,
+    offline: options.offline,
+    nextId: () => nextId++,
+    writable: () => (state === 'open' && !goingAway ? socket : undefined),
+    closed: () => closedError(),
+    offlineDetail: () => offlineDetail(),
+    lastError: () => lastError,
+    maxFrame: () => maxFrame,
     tooLarge: (frame) => byteLength(frame) > maxFrame,
   })
   const stateListeners = new Set<(change: StateChange) => void>()
@@ -96,26 +91,6 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
         report(e)
       }
     }
-  }
-
-  const send = (s: WebSocketLike, frame: object) => s.send(encoder.encode(frame))
-
-  const write = (call: PendingCall, s: WebSocketLike) => {
-    const frame = encoder.encode(call.input === undefined ? { t: 'call', id: call.id, p: call.name } : { t: 'call', id: call.id, p: call.name, d: call.input })
-    // The server would close the whole connection (1009) for this frame: refuse just this call.
-    if (byteLength(frame) > maxFrame) {
-      settle(call)
-      return call.reject(new RtError('PAYLOAD_TOO_LARGE', `Call "${call.name}" is larger than the server accepts (${maxFrame} bytes)`))
-    }
-    call.socket = s
-    s.send(frame)
-  }
-
-  const settle = (call: PendingCall) => {
-    pending.delete(call.id)
-    const i = waiting.indexOf(call)
-    if (i >= 0) waiting.splice(i, 1)
-    call.cleanup()
   }
 
   async function connect(): Promise<void> {
@@ -150,17 +125,11 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       abandon(s, detail)
     }, handshakeTimeoutMs)
     s.binaryType = 'arraybuffer'
-    s.onopen = () => send(s, { t: 'hello', v: PROTOCOL_VERSION, role: options.role, auth })
+    s.onopen = () => s.send(encoder.encode({ t: 'hello', v: PROTOCOL_VERSION, role: options.role, auth }))
     s.onmessage = (ev) => {
       if (s !== socket) return
       lastHeard = Date.now()
-      let frame: ServerFrame | null
-      try {
-        const data = ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as string | Uint8Array)
-        frame = parseServerFrame(encoder.decode(data))
-      } catch {
-        frame = null
-      }
+      const frame = decodeServerFrame(encoder, ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : (ev.data as string | Uint8Array))
       if (!frame && !welcomed) return abandon(s, 'not an @rt server (it sent a frame that is not @rt protocol)')
       if (!frame) return report(new RtError('BAD_REQUEST', 'Malformed frame from server'))
       receive(s, frame)
@@ -186,17 +155,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     switch (f.t) {
       case 'result':
       case 'error': {
-        if (f.id === undefined) return report(errorFromFrame(f as ErrorFrame))
-        if (subscriptions.answer(f, errorFromFrame)) return
-        const call = pending.get(f.id)
-        if (!call) return
-        settle(call)
-        if (f.t === 'error') return call.reject(errorFromFrame(f))
-        const def = view!.procedures.get(call.name)
-        if (!validatePayloads || !def) return call.resolve(f.d)
-        void Promise.resolve(validate(def.output, f.d)).then((r) =>
-          r.ok ? call.resolve(r.value) : call.reject(new RtError('BAD_REQUEST', `Result of "${call.name}" does not match the contract`, { issues: r.issues })),
-        )
+        if (f.t === 'error' && f.id === undefined) return report(errorFromFrame(f))
+        if (!subscriptions.answer(f)) calls.answer(f)
         return
       }
       case 'event':
@@ -250,7 +210,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     setState('open')
     // Restore every subscription on the new connection, then send calls that waited.
     subscriptions.restore(s)
-    for (const call of waiting.splice(0)) write(call, s)
+    calls.flush(s)
   }
 
   function lost(code: number, reason: string): void {
@@ -271,19 +231,12 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     lastError = connectError(data, welcomed, failure?.cause)
     subscriptions.dropped()
     const error = new RtError('CONNECTION_LOST', `Connection lost (${code}${reason ? `: ${reason}` : ''})`)
-    for (const call of [...pending.values()]) {
-      if (call.socket) {
-        settle(call)
-        call.reject(error)
-      }
-    }
+    calls.lost(error)
     if (closedForGood) return
-    if (TERMINAL_CLOSE_CODES.has(code)) {
-      const kind = code === CloseCode.UNAUTHORIZED ? 'UNAUTHORIZED' : code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : code === CloseCode.NORMAL ? 'CONNECTION_LOST' : 'BAD_REQUEST'
-      const cause = new RtError(kind, reason || (code === CloseCode.NORMAL ? 'Closed by the server' : `Closed with ${code}`))
-      return giveUp(cause, code, reason)
-    }
-    if (options.offline === 'fail') failWaiting(error)
+    // On a terminal code retrying cannot help: the client stops with its error.
+    const terminal = errorForClose(code, reason)
+    if (terminal) return giveUp(terminal, code, reason)
+    if (options.offline === 'fail') calls.failWaiting(error)
     // A goaway earns one immediate retry; if that fails too, the normal backoff applies.
     const soon = goingAway
     goingAway = false
@@ -314,15 +267,9 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     return detail ?? (state === 'open' ? 'the server is going away' : 'the first attempt has not finished yet')
   }
 
-  function notConnected(): RtError {
-    return new RtError('CONNECTION_LOST', `Not connected (${offlineDetail()})`, undefined, lastError ? { cause: lastError } : undefined)
-  }
-
-  function failWaiting(error: RtError): void {
-    for (const call of waiting.splice(0)) {
-      settle(call)
-      call.reject(error)
-    }
+  function closedError(): RtError | undefined {
+    if (!closedForGood) return undefined
+    return finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed')
   }
 
   function giveUp(error: Error, code?: number, reason?: string): void {
@@ -332,10 +279,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     clearTimeout(handshakeTimer)
     const lostError = error instanceof RtError ? error : new RtError('CONNECTION_LOST', error.message, undefined, { cause: error })
     lastError = lostError
-    for (const call of [...pending.values()]) {
-      settle(call)
-      call.reject(lostError)
-    }
+    calls.failAll(lostError)
     subscriptions.fail(lostError)
     const info: Omit<StateChange, 'state'> = { error }
     if (code !== undefined) info.code = code
@@ -343,37 +287,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     setState('closed', info)
   }
 
-  function call(name: string, input: unknown, opts: CallOptions = {}): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      if (closedForGood) return reject(finalError instanceof RtError ? finalError : new RtError('CONNECTION_LOST', 'Client is closed'))
-      if (opts.signal?.aborted) return reject(opts.signal.reason)
-      const open = state === 'open' && socket && !goingAway
-      if (!open && (opts.offline ?? options.offline) === 'fail') return reject(notConnected())
-      const c: PendingCall = { id: nextId++, name, input, resolve, reject, timer: undefined, socket: undefined, cleanup: () => {} }
-      const timeout = opts.timeout ?? options.callTimeoutMs ?? 10_000
-      c.timer = setTimeout(() => {
-        settle(c)
-        // Never sent: the cause is the missing connection, not a slow server.
-        const why = c.socket ? '' : `: not connected (${offlineDetail()})`
-        reject(new RtError('TIMEOUT', `Call "${name}" timed out after ${timeout} ms${why}`, undefined, c.socket || !lastError ? undefined : { cause: lastError }))
-      }, timeout)
-      const onAbort = () => {
-        settle(c)
-        reject(opts.signal?.reason)
-      }
-      opts.signal?.addEventListener('abort', onAbort, { once: true })
-      c.cleanup = () => {
-        clearTimeout(c.timer)
-        opts.signal?.removeEventListener('abort', onAbort)
-      }
-      pending.set(c.id, c)
-      if (open) write(c, socket!)
-      else waiting.push(c)
-    })
-  }
-
   const callers: Record<string, (input?: unknown, opts?: CallOptions) => Promise<unknown>> = {}
-  for (const name of view.procedures.keys()) callers[name] = (input, opts) => call(name, input, opts)
+  for (const name of view.procedures.keys()) callers[name] = (input, opts) => calls.call(name, input, opts)
 
   const readyWaiters = new Set<{ resolve: () => void; reject: (e: unknown) => void }>()
   stateListeners.add(({ state: s, error }) => {

@@ -1,4 +1,4 @@
-import { RtError, stableKey, type Encoder, type ErrorFrame, type Frame, type ResultFrame, type RoleView } from '@rt/contract'
+import { RtError, errorFromFrame, stableKey, type Encoder, type ErrorFrame, type Frame, type ResultFrame, type RoleView } from '@rt/contract'
 import { callEach, checkInbound } from './deliver.js'
 import type { SubscribeOptions, Subscription, WebSocketLike } from './types.js'
 
@@ -81,11 +81,11 @@ export class Subscriptions {
   }
 
   /** Routes a result/error frame answering a `sub`; false if the id is not a subscription's. */
-  answer(f: ResultFrame | ErrorFrame, toError: (f: ErrorFrame) => RtError): boolean {
+  answer(f: ResultFrame | ErrorFrame): boolean {
     const sub = f.id === undefined ? undefined : this.acks.get(f.id)
     if (!sub) return false
     this.acks.delete(f.id!)
-    if (f.t === 'error') this.rejected(sub, toError(f))
+    if (f.t === 'error') this.rejected(sub, errorFromFrame(f))
     else this.acked(sub, (f.d as { k?: unknown } | undefined)?.k)
     return true
   }

@@ -11,6 +11,11 @@ export type BusStatus = 'connected' | 'reconnecting' | 'closed'
  * dot-separated tokens; `*` matches one token and `>` the rest, as in NATS. Everything
  * cross-node (rooms, addressing, topics, presence) is built over these few methods, so a new
  * bus implements only these.
+ *
+ * Echoes: a publish reaches the publisher's own subscriptions too, and a bus need not (and
+ * should not) suppress them. Every @rt cluster message names its origin node, and @rt drops its
+ * own in one place (`fromPeers`), so a bus stays two methods with no idea of "self" — core NATS's
+ * `noEcho` is per connection, and Redis has none.
  */
 export interface Bus {
   /** Fire-and-forget; delivered to every subscription on every node, the publisher included. */

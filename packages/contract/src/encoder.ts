@@ -1,3 +1,5 @@
+import type { WireFrame } from './protocol.js'
+
 /** A frame as it crosses the wire: text, or bytes for a binary encoder. */
 export type Frame = string | Uint8Array
 
@@ -10,7 +12,8 @@ export interface Encoder {
   readonly name: string
   /** Whether frames are binary (Uint8Array) rather than text. */
   readonly binary: boolean
-  encode(frame: object): Frame
+  /** Typed over every protocol frame, so a misspelt field in a frame literal does not compile. */
+  encode(frame: WireFrame): Frame
   /** Throws on malformed input; the caller answers with a protocol error. */
   decode(data: Frame): unknown
 }

@@ -63,3 +63,20 @@ export function subjectToken(name: string): string {
   }
   return out + escapeWellFormed(name.slice(from))
 }
+
+/**
+ * The one place a node drops its own echoes. A bus hands a publish to the publisher's own
+ * subscriptions too (see `Bus`), and every cluster message names the node it came from, so a
+ * subscriber that wants only its peers' messages wraps its handler in this. Malformed messages
+ * (`decode` gives null) are dropped too.
+ */
+export function fromPeers<M extends { origin: string }>(
+  nodeId: string,
+  decode: (data: Uint8Array) => M | null,
+  handler: (message: M, subject: string) => void,
+): (data: Uint8Array, subject: string) => void {
+  return (data, subject) => {
+    const m = decode(data)
+    if (m !== null && m.origin !== nodeId) handler(m, subject)
+  }
+}

@@ -36,13 +36,17 @@ export { isSchema, validate } from './schema.js'
 export type { InferIn, InferOut, Schema, SchemaIssue, ValidationResult } from './schema.js'
 export { ERROR_CODES, RtError, isRtError, isRtErrorCode, toRtError } from './errors.js'
 export type { RtErrorCode } from './errors.js'
+export { CloseCode, PROTOCOL_VERSION, TERMINAL_CLOSE_CODES } from './protocol.js'
 export {
-  CloseCode,
-  PROTOCOL_VERSION,
-  TERMINAL_CLOSE_CODES,
+  closeCodeFor,
+  decodeClientFrame,
+  decodeServerFrame,
+  errorForClose,
+  errorFrame,
+  errorFromFrame,
   parseClientFrame,
   parseServerFrame,
-} from './protocol.js'
+} from './wire.js'
 export type {
   CallFrame,
   ClientFrame,
@@ -61,6 +65,7 @@ export type {
   UnsubFrame,
   ValidationErrorData,
   WelcomeFrame,
+  WireFrame,
 } from './protocol.js'
 export { jsonEncoder } from './encoder.js'
 export type { Encoder, Frame } from './encoder.js'

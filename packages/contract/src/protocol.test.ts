@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { jsonEncoder } from './encoder.js'
 import { ContractViolation, RtError, toRtError } from './errors.js'
-import { parseClientFrame, parseServerFrame } from './protocol.js'
+import { parseClientFrame, parseServerFrame } from './wire.js'
 import { validate } from './schema.js'
 import { MAX_KEY_DEPTH, stableKey } from './stable-key.js'
 

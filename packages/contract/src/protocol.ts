@@ -68,51 +68,5 @@ export interface ValidationErrorData { issues: SchemaIssue[] }
 /** Acknowledgement of a `sub`: the stream key the server assigned. */
 export interface SubAck { k: string }
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
-
-/** Checks the shape of a decoded client frame; returns null when it is not valid protocol. */
-export function parseClientFrame(raw: unknown): ClientFrame | null {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
-  const f = raw as Record<string, unknown>
-  switch (f.t) {
-    case 'call':
-      return isInt(f.id) && isName(f.p) ? (f as unknown as CallFrame) : null
-    case 'ping':
-    case 'pong':
-      return f as unknown as PingFrame | PongFrame
-    case 'sub':
-      return isInt(f.id) && isName(f.n) ? (f as unknown as SubFrame) : null
-    case 'unsub':
-      return isName(f.n) && typeof f.k === 'string' ? (f as unknown as UnsubFrame) : null
-    case 'hello':
-      return typeof f.v === 'number' && isName(f.role) ? (f as unknown as HelloFrame) : null
-    default:
-      return null
-  }
-}
-
-/** Checks the shape of a decoded server frame; returns null when it is not valid protocol. */
-export function parseServerFrame(raw: unknown): ServerFrame | null {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
-  const f = raw as Record<string, unknown>
-  switch (f.t) {
-    case 'event':
-    case 'pub':
-      return isName(f.n) ? (f as unknown as ServerFrame) : null
-    case 'result':
-      return isInt(f.id) ? (f as unknown as ResultFrame) : null
-    case 'error':
-      return typeof f.code === 'string' && typeof f.message === 'string' ? (f as unknown as ErrorFrame) : null
-    case 'ping':
-    case 'pong':
-    case 'goaway':
-      return f as unknown as ServerFrame
-    case 'welcome':
-      return typeof f.conn === 'string' && typeof f.node === 'string' && typeof f.hb === 'number'
-        ? (f as unknown as WelcomeFrame)
-        : null
-    default:
-      return null
-  }
-}
+/** Every frame that crosses the wire, in either direction: what an `Encoder` encodes. */
+export type WireFrame = ClientFrame | ServerFrame

@@ -1,5 +1,8 @@
 import type { Bus, BusSubscription, Frame } from '@rt/contract'
-import { decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
+import { decodeEnvelope, encodeEnvelope, fromPeers, subjectToken } from '@rt/contract/internal'
+
+/** The bus subject of a room: `room.<name as a subject token>`. On the wire: never changes. */
+export const roomSubject = (room: string): string => `room.${subjectToken(room)}`
 
 /** Anything that can be put in a room: a connection, as the server sees it. */
 export interface RoomMember {
@@ -18,7 +21,7 @@ export interface RoomRegistryOptions<M extends RoomMember> {
   bus: Bus
   /** This node's id: broadcasts carry it so a node skips its own echo from the bus. */
   nodeId: string
-  /** The bus subject of a room. @default `room.<name as a subject token>` */
+  /** The bus subject of a room. @default {@link roomSubject} */
   subject?: (room: string) => string
   /** Local fan-out through the transport's native pub/sub instead of a loop of sends. */
   native?: NativeFanout<M>
@@ -44,7 +47,7 @@ export class RoomRegistry<M extends RoomMember> {
   readonly subject: (room: string) => string
 
   constructor(private readonly options: RoomRegistryOptions<M>) {
-    this.subject = options.subject ?? ((room) => `room.${subjectToken(room)}`)
+    this.subject = options.subject ?? roomSubject
   }
 
   /** Adds a member; false if it was there already. */
@@ -53,7 +56,8 @@ export class RoomRegistry<M extends RoomMember> {
     if (r?.members.has(member)) return false
     if (!r) {
       const members = new Set<M>()
-      r = { members, sub: this.options.bus.subscribe(this.subject(room), (data) => this.fromBus(room, members, data)) }
+      const fromBus = fromPeers(this.options.nodeId, decodeEnvelope, (env) => this.deliver(room, members, env.frame))
+      r = { members, sub: this.options.bus.subscribe(this.subject(room), fromBus) }
       this.rooms.set(room, r)
     }
     r.members.add(member)
@@ -96,19 +100,9 @@ export class RoomRegistry<M extends RoomMember> {
     return this.rooms.get(room)?.members.has(member) ?? false
   }
 
-  /** Local members of a room. */
-  members(room: string): ReadonlySet<M> {
-    return this.rooms.get(room)?.members ?? new Set()
-  }
-
   /** How many rooms have a member on this node. */
   get count(): number {
     return this.rooms.size
-  }
-
-  /** Rooms with at least one member on this node. */
-  names(): IterableIterator<string> {
-    return this.rooms.keys()
   }
 
   roomsOf(member: M): ReadonlySet<string> {
@@ -118,19 +112,12 @@ export class RoomRegistry<M extends RoomMember> {
 
   /**
    * Delivers an encoded frame to every member of the room on every node: here directly, and
-   * once on the bus for the other nodes (each writes it to its own members). `header` travels
-   * with it for other listeners of the subject.
+   * once on the bus for the other nodes (each writes it to its own members).
    */
-  broadcast(room: string, frame: Frame, header = ''): void {
+  broadcast(room: string, frame: Frame): void {
     const r = this.rooms.get(room)
     if (r) this.deliver(room, r.members, frame)
-    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, header, frame))
-  }
-
-  private fromBus(room: string, members: Set<M>, data: Uint8Array): void {
-    const env = decodeEnvelope(data)
-    if (!env || env.origin === this.options.nodeId) return
-    this.deliver(room, members, env.frame)
+    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame))
   }
 
   private deliver(room: string, members: Set<M>, frame: Frame): void {

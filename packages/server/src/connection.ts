@@ -1,8 +1,8 @@
 import {
   CloseCode,
   RtError,
-  type ValidationResult,
-  parseClientFrame,
+  decodeClientFrame,
+  errorFrame,
   toRtError,
   validate,
   type CallFrame,
@@ -11,14 +11,16 @@ import {
   type Frame,
   type RoleView,
   type Schema,
+  type ValidationResult,
 } from '@rt/contract'
 import { ContractViolation } from '@rt/contract/internal'
 import { depthWithin } from './depth.js'
+import type { FrameTable } from './dispatch.js'
 import type { Limits } from './limits.js'
+import { checkPayload } from './payload.js'
+import type { Procedure, RoleEntry } from './roles.js'
 import type { TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason, ErrorContext } from './types.js'
-
-type AnyHandler = (input: unknown, ctx: BaseContext, conn: Connection) => unknown
 
 /** What a connection needs from its node. */
 export interface NodeCore {
@@ -27,30 +29,23 @@ export interface NodeCore {
   readonly limits: Limits
   readonly validateOutput: boolean
   readonly draining: boolean
-  /** The encoded pong frame. */
-  readonly pong: Frame
-  handler(role: string, procedure: string): AnyHandler | undefined
+  /** What to do with each frame type (see dispatch.ts). */
+  readonly frames: FrameTable
   report(error: unknown, context: ErrorContext): void
   detach(conn: Connection, reason: DisconnectReason): void
-  /** Frames this connection's role may receive but that only node features handle (topics). */
-  onFrame?(conn: Connection, frame: ClientFrame): boolean
-}
-
-/**
- * Checks an outbound payload against its schema. Synchronous on purpose: pushes keep their
- * order, so a schema that validates asynchronously cannot be used for server→client payloads.
- * A failure is the server's own bug: `ContractViolation`, which ends a client's call as INTERNAL.
- */
-export function checkPayload(schema: Schema, payload: unknown, what: string): void {
-  const r = validate(schema, payload)
-  if (r instanceof Promise) throw new ContractViolation('INTERNAL', `${what}: async schemas cannot validate server→client payloads`)
-  if (!r.ok) throw new ContractViolation('BAD_REQUEST', `${what}: payload does not match the contract`, { issues: r.issues })
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function'
 
 const frameSize = (data: Frame): number => (typeof data === 'string' ? data.length : data.byteLength)
+
+// Answers that carry nothing of their own, built once.
+const MALFORMED = errorFrame(undefined, new RtError('BAD_REQUEST', 'Malformed frame'))
+const TOO_MANY_MESSAGES = new RtError('RATE_LIMITED', 'Too many messages')
+const TOO_MANY_CALLS = new RtError('RATE_LIMITED', 'Too many calls in flight')
+const SHUTTING_DOWN = new RtError('UNAVAILABLE', 'Server is shutting down')
+const INTERNAL = new RtError('INTERNAL', 'Internal server error')
 
 /** One authenticated client connection on this node. */
 export class Connection {
@@ -59,7 +54,7 @@ export class Connection {
   closed = false
   // Made on the first call that does not answer synchronously: most connections keep no Set (~130 B).
   private inFlight: Set<number> | undefined
-  private sent = 0
+  private sends = 0
   // Token buckets, frames and bytes (see limits.ts), kept inline: no object per connection.
   private tokens: number
   private bytes: number
@@ -67,14 +62,16 @@ export class Connection {
   private strikes = 0
   private settled: (() => void) | undefined
 
+  readonly role: string
+
   constructor(
     readonly id: string,
-    readonly role: string,
+    private readonly entry: RoleEntry,
     readonly ctx: BaseContext,
-    readonly view: RoleView,
     readonly socket: TransportSocket,
     private readonly core: NodeCore,
   ) {
+    this.role = entry.view.role
     this.tokens = core.limits.rateBurst
     this.bytes = core.limits.byteBurst
   }
@@ -83,8 +80,8 @@ export class Connection {
     return this.core.nodeId
   }
 
-  get inFlightCalls(): number {
-    return this.inFlight?.size ?? 0
+  get view(): RoleView {
+    return this.entry.view
   }
 
   emit(event: string, payload: unknown): void {
@@ -100,7 +97,7 @@ export class Connection {
     this.socket.send(frame)
     // Reading the buffered amount walks the socket's write state (2.8 % of a ws fan-out):
     // every 16th frame, or a large one, bounds the overshoot to 16 frames.
-    if ((++this.sent & 15) !== 0 && frameSize(frame) < 16_384) return
+    if ((++this.sends & 15) !== 0 && frameSize(frame) < 16_384) return
     if (this.socket.bufferedAmount > this.core.limits.maxBufferedBytes) {
       this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
     }
@@ -136,16 +133,11 @@ export class Connection {
     const now = (this.lastSeen = performance.now())
     // Bytes are metered before parsing: malformed frames cost the parser as much as good ones.
     if (!this.refill(now, frameSize(data))) return this.close(CloseCode.RATE_LIMITED, 'inbound byte rate exceeded')
-    let frame: ClientFrame | null
-    try {
-      frame = parseClientFrame(this.core.encoder.decode(data))
-    } catch {
-      frame = null
-    }
+    const frame = decodeClientFrame(this.core.encoder, data)
     const id = frame?.t === 'call' || frame?.t === 'sub' ? frame.id : undefined
     try {
       if (!frame) {
-        this.send(this.core.encoder.encode({ t: 'error', code: 'BAD_REQUEST', message: 'Malformed frame' }))
+        this.send(this.core.encoder.encode(MALFORMED))
         return this.strike()
       }
       const pending = this.dispatch(frame)
@@ -164,7 +156,7 @@ export class Connection {
     const err = toRtError(error)
     if (err.code === 'INTERNAL') this.core.report(err.cause ?? err, { where: 'frame', connId: this.id })
     try {
-      this.sendError(id, err.code === 'INTERNAL' ? new RtError('INTERNAL', 'Internal server error') : err)
+      this.sendError(id, err.code === 'INTERNAL' ? INTERNAL : err)
     } catch (e) {
       this.core.report(e, { where: 'frame', connId: this.id })
       this.close(CloseCode.PROTOCOL_ERROR, 'internal error')
@@ -173,18 +165,11 @@ export class Connection {
 
   private dispatch(frame: ClientFrame): void | Promise<void> {
     if (!this.takeToken()) {
-      if (frame.t === 'call' || frame.t === 'sub') this.sendError(frame.id, new RtError('RATE_LIMITED', 'Too many messages'))
+      if (frame.t === 'call' || frame.t === 'sub') this.sendError(frame.id, TOO_MANY_MESSAGES)
       return this.strike()
     }
     this.strikes = 0
-    if (frame.t === 'pong') return
-    if (frame.t === 'ping') return this.send(this.core.pong)
-    if (frame.t === 'call') return this.call(frame)
-    if (this.core.onFrame?.(this, frame)) return
-    if (frame.t === 'sub') return this.sendError(frame.id, new RtError('NOT_FOUND', `Unknown topic "${frame.n}"`))
-    if (frame.t === 'hello') {
-      this.send(this.core.encoder.encode({ t: 'error', code: 'BAD_REQUEST', message: 'Already authenticated' }))
-    }
+    return (this.core.frames[frame.t] as (conn: Connection, frame: ClientFrame) => void | Promise<void>)(this, frame)
   }
 
   /** Refills both buckets and takes `size` bytes; false once the byte burst is used up. */
@@ -211,10 +196,7 @@ export class Connection {
   }
 
   sendError(id: number | undefined, error: RtError): void {
-    const frame: Record<string, unknown> = { t: 'error', code: error.code, message: error.message }
-    if (id !== undefined) frame.id = id
-    if (error.data !== undefined) frame.data = error.data
-    this.send(this.core.encoder.encode(frame))
+    this.send(this.core.encoder.encode(errorFrame(id, error)))
   }
 
   /**
@@ -222,15 +204,15 @@ export class Connection {
    * value answer at once, with no await and no in-flight entry. Only a call that goes async
    * (a promise from the input schema, the handler or the output schema) counts as in flight.
    */
-  private call(f: CallFrame): void | Promise<void> {
-    const def = this.view.procedures.get(f.p)
-    if (!def) return this.sendError(f.id, new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`))
-    if (this.core.draining) return this.sendError(f.id, new RtError('UNAVAILABLE', 'Server is shutting down'))
+  call(f: CallFrame): void | Promise<void> {
+    const proc = this.entry.procedures.get(f.p)
+    if (!proc) return this.sendError(f.id, new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`))
+    if (this.core.draining) return this.sendError(f.id, SHUTTING_DOWN)
     const inFlight = this.inFlight
     if (inFlight?.has(f.id)) return this.sendError(f.id, new RtError('CONFLICT', `Call id ${f.id} is already in flight`))
     // Checked before the handler runs: it may turn out to be async.
     if (inFlight && inFlight.size >= this.core.limits.maxInFlightCalls) {
-      return this.sendError(f.id, new RtError('RATE_LIMITED', 'Too many calls in flight'))
+      return this.sendError(f.id, TOO_MANY_CALLS)
     }
     // Before any schema: a recursive one would recurse as deep as the input goes.
     if (!depthWithin(f.d, this.core.limits.maxInputDepth)) {
@@ -238,15 +220,15 @@ export class Connection {
     }
     let frame: Frame
     try {
-      const input = this.input(def.input, f)
-      if (input instanceof Promise) return this.track(f, input.then((r) => this.invoke(f, r)).then((out) => this.result(f, def.output, out)))
-      const output = this.invoke(f, input)
-      if (isThenable(output)) return this.track(f, Promise.resolve(output).then((out) => this.result(f, def.output, out)))
-      const result = this.result(f, def.output, output)
+      const input = this.input(proc.def.input, f)
+      if (input instanceof Promise) return this.track(f, input.then((r) => this.invoke(proc, r)).then((out) => this.result(f, proc.def.output, out)))
+      const output = this.invoke(proc, input)
+      if (isThenable(output)) return this.track(f, Promise.resolve(output).then((out) => this.result(f, proc.def.output, out)))
+      const result = this.result(f, proc.def.output, output)
       if (result instanceof Promise) return this.track(f, result)
       frame = result
     } catch (e) {
-      frame = this.errorFrame(f, e)
+      frame = this.failure(f, e)
     }
     this.send(frame)
   }
@@ -268,11 +250,9 @@ export class Connection {
     throw new RtError('BAD_REQUEST', 'Invalid input')
   }
 
-  private invoke(f: CallFrame, input: ValidationResult<unknown>): unknown {
+  private invoke(proc: Procedure, input: ValidationResult<unknown>): unknown {
     if (!input.ok) throw new RtError('BAD_REQUEST', 'Invalid input', { issues: input.issues })
-    const handler = this.core.handler(this.role, f.p)
-    if (!handler) throw new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`)
-    return handler(input.value, this.ctx, this)
+    return proc.handler(input.value, this.ctx, this)
   }
 
   private result(f: CallFrame, schema: Schema, output: unknown): Frame | Promise<Frame> {
@@ -297,12 +277,11 @@ export class Connection {
     return this.core.encoder.encode(output === undefined ? { t: 'result', id: f.id } : { t: 'result', id: f.id, d: output })
   }
 
-  private errorFrame(f: CallFrame, e: unknown): Frame {
+  /** The answer to a call that threw: its error, or INTERNAL (reported) for anything not an RtError. */
+  private failure(f: CallFrame, e: unknown): Frame {
     const err = toRtError(e)
     if (err.cause !== undefined && err.code === 'INTERNAL') this.core.report(err.cause, { where: 'handler', connId: this.id, procedure: f.p })
-    const out: Record<string, unknown> = { t: 'error', id: f.id, code: err.code, message: err.message }
-    if (err.data !== undefined) out.data = err.data
-    return this.core.encoder.encode(out)
+    return this.core.encoder.encode(errorFrame(f.id, err))
   }
 
   /** A call that went async: in flight until it answers. */
@@ -322,6 +301,6 @@ export class Connection {
       this.settled()
       this.settled = undefined
     }
-    this.send(frame ?? this.errorFrame(f, error))
+    this.send(frame ?? this.failure(f, error))
   }
 }

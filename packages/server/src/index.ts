@@ -37,5 +37,6 @@ export type {
   TransportRequest,
   TransportSocket,
 } from './transport.js'
+export { CLOSE_GRACE_MS, QueuedSocket, closeGrace, createWriteScheduler, type WriteScheduler } from './write-queue.js'
 export { CloseCode, RtError } from '@rt/contract'
 export type { Bus, BusStatus, BusSubscription, Encoder, RtErrorCode } from '@rt/contract'

@@ -4,8 +4,6 @@ type Handler = (data: Uint8Array, subject: string) => void
 
 /** The shared medium of in-memory buses: what a NATS server is to NATS buses. */
 export interface MemoryHub {
-  /** Messages delivered so far, per subject (for tests and introspection). */
-  readonly delivered: ReadonlyMap<string, number>
   /** Live subscriptions across every bus on this hub. */
   readonly subscriptionCount: number
 }
@@ -18,7 +16,6 @@ interface HubState extends MemoryHub {
 /** Creates a hub that several in-memory buses (one per node) share. */
 export function createMemoryHub(): MemoryHub {
   const hub: HubState = {
-    delivered: new Map(),
     exact: new Map(),
     patterns: new Map(),
     get subscriptionCount() {
@@ -62,7 +59,6 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
     const targets: Handler[] = [...(hub.exact.get(subject) ?? [])]
     for (const [h, p] of hub.patterns) if (matches(p, tokens)) targets.push(h)
     if (targets.length === 0) return
-    ;(hub.delivered as Map<string, number>).set(subject, (hub.delivered.get(subject) ?? 0) + targets.length)
     for (const h of targets) {
       try {
         // Each subscriber gets its own copy, as over a network.

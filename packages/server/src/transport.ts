@@ -9,7 +9,7 @@ export interface TransportRequest {
 
 /** One client socket, as a transport exposes it to the core. */
 export interface TransportSocket {
-  /** Queues a frame. Transports coalesce writes per socket per event-loop turn. */
+  /** Queues a frame. Transports coalesce writes per socket per event-loop turn (see `QueuedSocket`). */
   send(frame: Frame): void
   /** Flushes what is queued, then closes with a WebSocket close code. Safe to call twice. */
   close(code: number, reason?: string): void
@@ -26,8 +26,6 @@ export interface SocketListener {
   message(data: Frame): void
   /** The socket is gone. Called exactly once, whoever closed it. */
   close(code: number, reason: string): void
-  /** The outbound buffer has drained (transports that can tell). */
-  drain?(): void
 }
 
 /** The core's side of a transport. */

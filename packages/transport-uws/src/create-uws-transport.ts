@@ -1,9 +1,9 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { CloseCode } from '@rt/contract'
-import type { Transport, TransportHandler, TransportListenOptions, TransportRequest } from '@rt/server'
+import { closeGrace, type Transport, type TransportHandler, type TransportListenOptions, type TransportRequest } from '@rt/server'
 import { formatAddress } from './format-address.js'
 import { loadUws } from './load-uws.js'
-import { Turn, UwsSocket, type UserData } from './uws-socket.js'
+import { PubSub, UwsSocket, type UserData } from './uws-socket.js'
 import type { UwsApp, UwsBehavior, UwsHttpResponse, UwsListenSocket } from './uws-types.js'
 
 export interface UwsTransportOptions {
@@ -22,8 +22,6 @@ export interface UwsTransportOptions {
   idleTimeout?: number
 }
 
-/** How long sockets may take to finish their close handshakes after `close()` before they are cut. */
-const CLOSE_GRACE_MS = 2_000
 const DEFAULT_BACKPRESSURE = 4 << 20
 /** uWS cuts a frame over `maxPayloadLength` with 1006 and this reason, without a close frame. */
 const TOO_BIG = 'Received too big message'
@@ -53,7 +51,7 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
   let listenSocket: UwsListenSocket | undefined
   let limit = DEFAULT_BACKPRESSURE
   const live = new Set<UwsSocket>()
-  const turn = new Turn(() => limit)
+  const pubsub = new PubSub(() => limit)
 
   function behavior(handler: TransportHandler, maxFrameBytes: number): UwsBehavior<UserData> {
     return {
@@ -62,7 +60,7 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
       maxPayloadLength: maxFrameBytes + Math.max(maxFrameBytes, 64 * 1024),
       // 0 turns off uWS's drop-over-maxBackpressure (app.publish would still report success):
       // nothing is ever dropped; a socket over the limit is closed with 4005 instead, by the core
-      // after a direct send, or by `Turn` after a publish.
+      // after a direct send, or by `PubSub` after a publish.
       maxBackpressure: 0,
       closeOnBackpressureLimit: false,
       idleTimeout: options.idleTimeout ?? 0,
@@ -87,7 +85,7 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
       },
       open(ws) {
         const data = ws.getUserData()
-        const s = new UwsSocket(ws, turn)
+        const s = new UwsSocket(ws, pubsub)
         data.socket = s
         live.add(s)
         const request = data.request!
@@ -104,9 +102,6 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
         if (message.byteLength > maxFrameBytes) return s.close(CloseCode.MESSAGE_TOO_BIG, 'message too big')
         // `message` is neutered when this handler returns: decode or copy it now.
         s.listener?.message(isBinary ? new Uint8Array(message.slice(0)) : decoder.decode(message))
-      },
-      drain(ws) {
-        ws.getUserData().socket?.listener?.drain?.()
       },
       close(ws, code, message) {
         const s = ws.getUserData().socket
@@ -155,18 +150,17 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
       if (listenSocket) uws.us_listen_socket_close(listenSocket)
       listenSocket = undefined
       // The core has closed every socket: give what is still open the grace period, then cut.
-      const deadline = Date.now() + CLOSE_GRACE_MS
-      while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      const left = await closeGrace(() => live.size)
       if (live.size > 0) return a.close()
       // Sockets closed from JS finish their close handshake inside uWS: cut any left at the deadline.
-      setTimeout(() => a.close(), deadline - Date.now()).unref()
+      setTimeout(() => a.close(), left).unref()
     },
 
     publish(channel, frame) {
       if (!app) return
-      turn.flushNow()
+      pubsub.flush()
       app.publish(channel, frame, typeof frame !== 'string')
-      turn.afterPublish(channel)
+      pubsub.afterPublish(channel)
     },
   }
 }

@@ -1,5 +1,5 @@
 import { CloseCode, type Frame } from '@rt/contract'
-import type { SocketListener, TransportRequest, TransportSocket } from '@rt/server'
+import { QueuedSocket, createWriteScheduler, type SocketListener, type TransportRequest, type WriteScheduler } from '@rt/server'
 import type { UwsWebSocket } from './uws-types.js'
 
 /** What each uWS socket carries as its user data. */
@@ -9,14 +9,8 @@ export interface UserData {
   socket?: UwsSocket
 }
 
-/** Queues frames per socket and writes a socket's whole queue in one corked batch per turn. */
-export class UwsSocket implements TransportSocket {
-  queue: Frame[] = []
-  queuedBytes = 0
-  /** No more sends: `close()` began, or the socket is gone. */
-  closed = false
-  /** The close handler ran: the uWS socket throws on any call now. */
-  gone = false
+/** A uWS socket on the shared write queue: each turn's frames in one corked batch. */
+export class UwsSocket extends QueuedSocket<PubSub> {
   listener: SocketListener | undefined
   /** A close that happened before the core's listener existed (closed during `open`). */
   pendingClose: [number, string] | undefined
@@ -25,48 +19,25 @@ export class UwsSocket implements TransportSocket {
 
   constructor(
     readonly ws: UwsWebSocket<UserData>,
-    private readonly turn: Turn,
-  ) {}
-
-  get bufferedAmount(): number {
-    return this.queuedBytes + (this.gone ? 0 : this.ws.getBufferedAmount())
+    pubsub: PubSub,
+  ) {
+    super(pubsub)
   }
 
-  send(frame: Frame): void {
-    if (this.closed) return
-    this.queue.push(frame)
-    this.queuedBytes += typeof frame === 'string' ? frame.length : frame.byteLength
-    if (this.queue.length === 1) this.turn.mark(this)
-  }
-
-  flush(): void {
-    const frames = this.queue
-    if (frames.length === 0) return
-    this.queue = []
-    this.queuedBytes = 0
-    if (this.gone) return
-    // One corked batch: N frames, one write.
+  // One corked batch: N frames, one write. `send`'s result needs no handling: with
+  // `maxBackpressure: 0` uWS never drops (2), and a buffered frame (0) shows in getBufferedAmount.
+  protected write(frames: Frame[]): void {
     this.ws.cork(() => {
       for (const f of frames) this.ws.send(f, typeof f !== 'string')
     })
   }
 
-  /** Closes as a slow consumer, without flushing more onto its buffer. */
-  slow(): void {
-    this.queue = []
-    this.queuedBytes = 0
-    this.end(CloseCode.SLOW_CONSUMER, 'slow consumer')
+  protected unsent(): number {
+    return this.ws.getBufferedAmount()
   }
 
-  close(code: number, reason?: string): void {
-    if (this.closed) return
-    this.flush()
-    this.end(code, reason ?? '')
-  }
-
-  private end(code: number, reason: string): void {
-    this.closed = true
-    // uWS sends the close frame, runs the close handler now, and cuts a peer that does not answer.
+  // uWS sends the close frame, runs the close handler now, and cuts a peer that does not answer.
+  protected end(code: number, reason: string): void {
     if (!this.gone) this.ws.end(code, reason)
   }
 
@@ -74,22 +45,20 @@ export class UwsSocket implements TransportSocket {
     if (this.closed || this.channels?.has(channel)) return
     this.ws.subscribe(channel)
     ;(this.channels ??= new Set()).add(channel)
-    this.turn.join(channel, this)
+    this.scheduler.join(channel, this)
   }
 
   unsubscribe(channel: string): void {
     if (!this.channels?.delete(channel)) return
-    this.turn.leave(channel, this)
+    this.scheduler.leave(channel, this)
     if (!this.gone) this.ws.unsubscribe(channel)
   }
 
   /** From the uWS close handler: the socket is gone, whoever closed it. */
   onGone(code: number, reason: string): void {
     if (this.gone) return
-    this.gone = this.closed = true
-    this.queue = []
-    this.queuedBytes = 0
-    for (const channel of this.channels ?? []) this.turn.leave(channel, this)
+    this.markGone()
+    for (const channel of this.channels ?? []) this.scheduler.leave(channel, this)
     this.channels = undefined
     if (this.listener) this.listener.close(code, reason)
     else this.pendingClose = [code, reason]
@@ -97,36 +66,37 @@ export class UwsSocket implements TransportSocket {
 }
 
 /**
- * One transport's per-turn work: flush every socket with queued frames, then check the
- * subscribers of every channel published to this turn. Native publishes bypass the core's
- * per-send check, so a subscriber whose buffer is over `limit` is closed here as a slow consumer.
+ * The transport's write scheduler, plus native pub/sub. Publishes bypass the core's per-send
+ * check, so once per turn, after the flush, the local subscribers of every channel published to
+ * are checked, and one whose buffer is over `limit` is closed as a slow consumer. One object
+ * serves as both, so that a socket holds one reference for its writes and its channels.
  */
-export class Turn {
-  private dirty: UwsSocket[] = []
+export class PubSub implements WriteScheduler {
+  private readonly writes = createWriteScheduler(() => this.check())
   private published = new Set<string>()
-  private scheduled = false
   /** Local subscribers per native pub/sub channel. */
   private readonly channels = new Map<string, Set<UwsSocket>>()
 
   constructor(private readonly limit: () => number) {}
 
   mark(s: UwsSocket): void {
-    this.dirty.push(s)
-    this.schedule()
+    this.writes.mark(s)
   }
 
   /** A publish follows: frames queued before it must be written before it (send order). */
-  flushNow(): void {
-    const batch = this.dirty
-    this.dirty = []
-    for (const s of batch) s.flush()
+  flush(): void {
+    this.writes.flush()
+  }
+
+  schedule(): void {
+    this.writes.schedule()
   }
 
   /** Checks the channel's local subscribers for backpressure once uWS has written the publish. */
   afterPublish(channel: string): void {
     if (!this.channels.has(channel)) return
     this.published.add(channel)
-    this.schedule()
+    this.writes.schedule()
   }
 
   join(channel: string, s: UwsSocket): void {
@@ -140,24 +110,16 @@ export class Turn {
     if (set?.delete(s) && set.size === 0) this.channels.delete(channel)
   }
 
-  private schedule(): void {
-    if (this.scheduled) return
-    this.scheduled = true
-    setImmediate(this.run)
-  }
-
   // uWS writes a turn's published messages before Node's immediates run (measured), so their
   // bytes are counted here. Were it later, the check would come a turn late: nothing is dropped.
-  private run = (): void => {
-    this.scheduled = false
-    this.flushNow()
+  private check(): void {
     if (this.published.size === 0) return
     const channels = this.published
     this.published = new Set()
     const limit = this.limit()
     for (const channel of channels) {
       for (const s of this.channels.get(channel) ?? []) {
-        if (!s.closed && s.bufferedAmount > limit) s.slow()
+        if (!s.closed && s.bufferedAmount > limit) s.closeNow(CloseCode.SLOW_CONSUMER, 'slow consumer')
       }
     }
   }

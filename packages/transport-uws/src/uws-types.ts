@@ -44,7 +44,6 @@ export interface UwsBehavior<U> {
   upgrade(res: UwsHttpResponse, req: UwsHttpRequest, context: unknown): void
   open(ws: UwsWebSocket<U>): void
   message(ws: UwsWebSocket<U>, message: ArrayBuffer, isBinary: boolean): void
-  drain(ws: UwsWebSocket<U>): void
   close(ws: UwsWebSocket<U>, code: number, message: ArrayBuffer): void
 }
 

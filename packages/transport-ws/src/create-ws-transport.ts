@@ -2,7 +2,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Frame } from '@rt/contract'
-import type { SocketListener, Transport, TransportHandler, TransportRequest, TransportSocket } from '@rt/server'
+import { QueuedSocket, closeGrace, createWriteScheduler } from '@rt/server'
+import type { SocketListener, Transport, TransportHandler, TransportRequest, WriteScheduler } from '@rt/server'
 
 export type WsTransportOptions =
   | {
@@ -44,89 +45,64 @@ function frameAll(frames: Frame[]): Buffer {
   return Buffer.concat(parts)
 }
 
-/** How long a closing socket may take to finish the close handshake before it is destroyed. */
-const CLOSE_GRACE_MS = 2_000
+// After a broadcast every member's queue holds the same frames: frame them once. Module-level
+// (no field per socket), and dropped after each turn's writes.
+let lastFrames: Frame[] | undefined
+let lastFramed: Buffer | undefined
 
-/** Queues frames per socket and writes the whole queue, framed, with one write per turn. */
-class WsSocket implements TransportSocket {
-  queue: Frame[] = []
-  queuedBytes = 0
-  closed = false
-  listener: SocketListener | undefined
-  /** Destroys the socket if the close handshake does not finish; cleared once it does. */
-  grace: ReturnType<typeof setTimeout> | undefined
+function framed(frames: Frame[]): Buffer {
+  const last = lastFrames
+  if (last && last.length === frames.length && frames.every((f, i) => f === last[i])) return lastFramed!
+  lastFrames = frames
+  return (lastFramed = frameAll(frames))
+}
 
+function dropFramed(): void {
+  lastFrames = lastFramed = undefined
+}
+
+/**
+ * The one use of ws's private `_socket`: with permessage-deflate off (set below) ws queues
+ * nothing of its own, so writing its net.Socket directly keeps the order of ws's own writes
+ * (the close frame).
+ */
+function rawWrite(ws: WebSocket, data: Buffer): void {
+  ;(ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket?.write(data)
+}
+
+/** A ws socket on the shared write queue: each turn's frames framed together, one socket write. */
+class WsSocket extends QueuedSocket {
   constructor(
     readonly ws: WebSocket,
-    private readonly flusher: Flusher,
-  ) {}
-
-  get bufferedAmount(): number {
-    return this.queuedBytes + this.ws.bufferedAmount
+    scheduler: WriteScheduler,
+  ) {
+    super(scheduler)
   }
 
-  send(frame: Frame): void {
-    if (this.closed) return
-    this.queue.push(frame)
-    this.queuedBytes += typeof frame === 'string' ? frame.length : frame.byteLength
-    if (this.queue.length === 1) this.flusher.mark(this)
+  protected write(frames: Frame[]): void {
+    if (this.ws.readyState === 1) rawWrite(this.ws, framed(frames))
   }
 
-  flush(): void {
-    const frames = this.queue
-    if (frames.length === 0) return
-    this.queue = []
-    this.queuedBytes = 0
-    if (this.ws.readyState !== 1) return
-    // Written straight to ws's net.Socket: with permessage-deflate off (set below) ws queues
-    // nothing of its own, so this keeps the order of ws's own writes (the close frame).
-    const raw = (this.ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket
-    raw?.write(this.flusher.framed(frames))
+  protected unsent(): number {
+    return this.ws.bufferedAmount
   }
 
-  close(code: number, reason?: string): void {
-    if (this.closed) return
-    this.closed = true
-    this.flush()
+  protected end(code: number, reason: string): void {
     try {
       this.ws.close(code, reason)
     } catch {
       this.ws.terminate()
     }
-    // A dead peer never answers the close frame: do not wait ws's 30 s for it.
-    this.grace = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
-  }
-}
-
-/** One flush per event-loop turn for every socket that has frames queued. */
-class Flusher {
-  private dirty: WsSocket[] = []
-  private scheduled = false
-  // After a broadcast every member's queue holds the same frames: frame them once.
-  private lastFrames: Frame[] | undefined
-  private lastFramed: Buffer | undefined
-
-  mark(s: WsSocket): void {
-    this.dirty.push(s)
-    if (!this.scheduled) {
-      this.scheduled = true
-      setImmediate(this.run)
-    }
   }
 
-  framed(frames: Frame[]): Buffer {
-    const last = this.lastFrames
-    if (last && last.length === frames.length && frames.every((f, i) => f === last[i])) return this.lastFramed!
-    this.lastFrames = frames
-    return (this.lastFramed = frameAll(frames))
+  // A dead peer never answers the close frame: cut it after the grace, not ws's 30 s.
+  protected override cut(): void {
+    this.ws.terminate()
   }
 
-  run = (): void => {
-    this.scheduled = false
-    const batch = this.dirty
-    this.dirty = []
-    for (const s of batch) s.flush()
-    this.lastFrames = this.lastFramed = undefined
+  /** From ws's 'close' event. */
+  onClose(): void {
+    this.markGone()
   }
 }
 
@@ -147,7 +123,6 @@ function sentCode(error: Error): number | undefined {
 }
 
 function wire(client: WebSocket, s: WsSocket, listener: SocketListener): void {
-  s.listener = listener
   let refused: [number, string] | undefined
   client.on('message', (data: Buffer, isBinary: boolean) => listener.message(isBinary ? new Uint8Array(data) : data.toString()))
   client.on('error', (e: Error) => {
@@ -155,12 +130,8 @@ function wire(client: WebSocket, s: WsSocket, listener: SocketListener): void {
     if (code !== undefined) refused ??= [code, code === 1009 ? 'message too big' : e.message.slice(0, 120)]
   })
   client.once('close', (code: number, reason: Buffer) => {
-    // A pending grace timer would keep the socket (and everything it holds) alive for 2 s.
-    clearTimeout(s.grace)
-    s.grace = undefined
-    s.closed = true
-    s.queue = []
-    s.queuedBytes = 0
+    // Drops the queue and the grace timer, which would keep the socket (and all it holds) for 2 s.
+    s.onClose()
     if (code === 1006 && refused) listener.close(...refused)
     else listener.close(code, reason.toString())
   })
@@ -179,7 +150,7 @@ export function createWsTransport(options: WsTransportOptions): Transport {
   let http: HttpServer | undefined
   let wss: WebSocketServer | undefined
   let onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined
-  const flusher = new Flusher()
+  const scheduler = createWriteScheduler(dropFramed)
 
   return {
     async listen(handler: TransportHandler, { maxFrameBytes }) {
@@ -199,7 +170,7 @@ export function createWsTransport(options: WsTransportOptions): Transport {
         const verdict = handler.upgrade(request)
         if (verdict !== true) return refuse(socket, verdict.status, verdict.message)
         ws.handleUpgrade(req, socket, head, (client) => {
-          const s = new WsSocket(client, flusher)
+          const s = new WsSocket(client, scheduler)
           wire(client, s, handler.open(s, request))
         })
       }
@@ -225,8 +196,7 @@ export function createWsTransport(options: WsTransportOptions): Transport {
       const ws = wss
       wss = undefined
       // The core has closed every socket: give their close handshakes the grace period, then cut.
-      const deadline = Date.now() + CLOSE_GRACE_MS
-      while (ws.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      await closeGrace(() => ws.clients.size)
       for (const client of ws.clients) client.terminate()
       if ('server' in options) {
         if (onUpgrade) options.server.off('upgrade', onUpgrade)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { Bus } from '@rt/contract'
+import { decodeEnvelope, encodeEnvelope, fromPeers } from '@rt/contract/internal'
 import { sleep, until } from '../harness.js'
 
 /** Buses that reach each other (≥ 3), and how to release them. */
@@ -71,6 +72,32 @@ export function describeBus(name: string, makeBuses: BusFactory) {
       n.b.publish('t.self', text('me'))
       await until(() => mine.got.length === 1, CONVERGE_MS, 'self delivery')
       expect(mine.texts()).toEqual(['me'])
+    })
+
+    it('keeps echoes, and fromPeers (the one echo filter of @rt) drops exactly the own node\'s messages', async () => {
+      await using n = await open()
+      // Each bus is one node; what they publish names its origin, as every cluster message does.
+      const nodes = n.all.slice(0, 3).map((bus, i) => ({ bus, id: `node${i}` }))
+      const raw = nodes.map(({ bus }) => record(bus, 't.peers'))
+      const peers = nodes.map(({ bus, id }) => {
+        const got: string[] = []
+        bus.subscribe('t.peers', fromPeers(id, decodeEnvelope, (env) => void got.push(`${env.origin}:${env.frame as string}`)))
+        return got
+      })
+      await converge(n.all, n.all)
+      for (const { bus, id } of nodes) bus.publish('t.peers', encodeEnvelope(id, '', 'hi'))
+      for (const { bus, id } of nodes) bus.publish('t.peers', encodeEnvelope(id, '', 'end'))
+      await until(() => raw.every((r) => r.got.length >= 6) && peers.every((p) => p.length >= 4), CONVERGE_MS, 'delivery')
+      await n.a.flush()
+      // The bus delivers every message, the node's own included...
+      for (const r of raw) expect(r.got).toHaveLength(6)
+      // ...and the filter passes each peer's, in order, and never the node's own.
+      nodes.forEach(({ id }, i) => {
+        const others = nodes.filter((x) => x.id !== id).map((x) => x.id)
+        expect(peers[i]!.filter((m) => m.endsWith(':hi')).map((m) => m.split(':')[0]).sort()).toEqual(others)
+        for (const o of others) expect(peers[i]!.filter((m) => m.startsWith(`${o}:`))).toEqual([`${o}:hi`, `${o}:end`])
+        expect(peers[i]!.some((m) => m.startsWith(`${id}:`))).toBe(false)
+      })
     })
 
     it('matches `*` against exactly one token', async () => {

@@ -1,14 +1,12 @@
 import type { Bus, BusSubscription, Frame } from '@rt/contract'
-import { decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
+import { decodeEnvelope, encodeEnvelope, fromPeers } from '@rt/contract/internal'
 import type { Connection } from '../connection.js'
 import type { Directory } from './directory.js'
-
-/** `['c', connId, role]` for one connection, `['u', userId, role]` for a user's connections on that node. */
-type Header = ['c' | 'u', string, string | null]
+import { subjects, type NodeHeader as Header } from './subjects.js'
 
 /**
  * Cross-node addressing over the bus. Every node listens on one subject of its own,
- * `node.<nodeId>`. A connection id names its node (`<nodeId>.<n>`), so `toConn` goes straight
+ * `node.<nodeId>` (see subjects.ts). A connection id names its node (`<nodeId>.<n>`), so `toConn` goes straight
  * there; `toUser` looks the user's connections up in the replicated directory and sends once
  * to each node that holds one. No node hears about a connection or user it does not hold, and
  * no per-user subscription is kept.
@@ -29,13 +27,12 @@ export class Addressing {
   }
 
   start(): void {
-    this.nodeSub = this.bus.subscribe(`node.${subjectToken(this.nodeId)}`, (data) => {
-      const env = decodeEnvelope(data)
-      if (!env) return
+    const fromBus = fromPeers(this.nodeId, decodeEnvelope, (env) => {
       const [kind, id, role] = JSON.parse(env.header) as Header
       if (kind === 'c') this.deliver(this.local(id), role, env.frame)
       else this.toLocalUser(id, role, env.frame)
     })
+    this.nodeSub = this.bus.subscribe(subjects.node(this.nodeId), fromBus)
   }
 
   private deliver(conn: Connection | undefined, role: string | null, frame: Frame): void {
@@ -47,7 +44,7 @@ export class Addressing {
   }
 
   private toNode(node: string, header: Header, frame: Frame): void {
-    this.bus.publish(`node.${subjectToken(node)}`, encodeEnvelope(this.nodeId, JSON.stringify(header), frame))
+    this.bus.publish(subjects.node(node), encodeEnvelope(this.nodeId, JSON.stringify(header), frame))
   }
 
   /** Sends an encoded frame to one connection, wherever it is. `role` restricts delivery. */

@@ -1,11 +1,12 @@
-import { RtError, type EventDef, type Frame, type RoleView } from '@rt/contract'
+import { RtError, type EventDef, type Frame, type RoleView, type ServerFrame } from '@rt/contract'
 import { ContractViolation } from '@rt/contract/internal'
 import type { RoomRegistry } from '@rt/rooms'
-import { checkPayload, Connection } from '../connection.js'
+import { Connection } from '../connection.js'
+import { checkPayload } from '../payload.js'
 import type { Addressing } from './addressing.js'
 import type { Directory } from './directory.js'
 
-type Encode = (frame: object) => Frame
+type Encode = (frame: ServerFrame) => Frame
 
 /** Validates (when enabled) and encodes an event once, for any number of recipients. */
 export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean, encode: Encode): Frame {

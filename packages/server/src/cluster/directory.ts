@@ -1,5 +1,6 @@
 import type { Bus, BusSubscription } from '@rt/contract'
-import { subjectToken } from '@rt/contract/internal'
+import { fromPeers } from '@rt/contract/internal'
+import { packMessage, subjects, unpackMessage, type DirectoryMessages, type DirectoryOp as Op, type Heartbeat, type Delta, type Snapshot } from './subjects.js'
 
 /** One connection as every node knows it. */
 export interface ConnRecord {
@@ -31,8 +32,6 @@ export interface DirectoryOptions {
   report: (error: unknown) => void
 }
 
-type Op = ['+c', string, string, string, number] | ['-c', string] | ['+r', string, string] | ['-r', string, string]
-
 interface NodeState {
   id: string
   started: number
@@ -42,10 +41,6 @@ interface NodeState {
   rooms: Map<string, Set<string>>
   syncing: number
 }
-
-const enc = new TextEncoder()
-const dec = new TextDecoder()
-const pack = (v: unknown) => enc.encode(JSON.stringify(v))
 
 /**
  * The cluster's shared picture of who is connected where and in which rooms, replicated to
@@ -64,7 +59,6 @@ export class Directory {
   private flushScheduled = false
   private subs: BusSubscription[] = []
   private timer: ReturnType<typeof setInterval> | undefined
-  private readonly base = 'cluster'
 
   constructor(private readonly o: DirectoryOptions) {
     this.self = { id: o.nodeId, started: Date.now(), seq: 0, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0 }
@@ -82,23 +76,26 @@ export class Directory {
 
   start(): void {
     const { bus, nodeId } = this.o
-    const on = (subject: string, fn: (msg: any) => void) =>
+    // Peers' messages only: each handler runs for another node's message, never our echo.
+    const on = <K extends keyof DirectoryMessages>(subject: string, fn: (m: DirectoryMessages[K]) => void) => {
+      const handle = fromPeers(nodeId, unpackMessage<K>, fn)
       this.subs.push(
-        bus.subscribe(subject, (data) => {
+        bus.subscribe(subject, (data, s) => {
           try {
-            fn(JSON.parse(dec.decode(data)))
+            handle(data, s)
           } catch (e) {
             this.o.report(e)
           }
         }),
       )
-    on(`${this.base}.hb`, (m) => this.onHeartbeat(m))
-    on(`${this.base}.delta`, (m) => this.onDelta(m))
-    on(`${this.base}.leave`, (m) => m.id !== nodeId && this.drop(m.id))
-    on(`${this.base}.join`, (m) => m.id !== nodeId && this.sendSnapshot(m.id))
-    on(`${this.base}.sync.${subjectToken(nodeId)}`, (m) => this.sendSnapshot(m.from))
-    on(`${this.base}.state.${subjectToken(nodeId)}`, (m) => this.onSnapshot(m))
-    bus.publish(`${this.base}.join`, pack({ id: nodeId }))
+    }
+    on<'heartbeat'>(subjects.heartbeat, (m) => this.onHeartbeat(m))
+    on<'delta'>(subjects.delta, (m) => this.onDelta(m))
+    on<'leave'>(subjects.leave, (m) => this.drop(m.id))
+    on<'join'>(subjects.join, (m) => this.sendSnapshot(m.id))
+    on<'sync'>(subjects.sync(nodeId), (m) => this.sendSnapshot(m.from))
+    on<'state'>(subjects.state(nodeId), (m) => this.onSnapshot(m))
+    bus.publish(subjects.join, packMessage('join', { id: nodeId }))
     this.heartbeat()
     this.timer = setInterval(() => {
       this.heartbeat()
@@ -112,7 +109,7 @@ export class Directory {
     if (this.timer) clearInterval(this.timer)
     this.flush()
     try {
-      this.o.bus.publish(`${this.base}.leave`, pack({ id: this.o.nodeId }))
+      this.o.bus.publish(subjects.leave, packMessage('leave', { id: this.o.nodeId }))
     } catch {
       // the bus is already gone: peers will time this node out
     }
@@ -172,11 +169,6 @@ export class Directory {
     for (const n of this.nodes.values()) connections += n.conns.size
     return { connections, users: this.byUser.size }
   }
-  /** The node a connection lives on, as far as this node knows. */
-  connNode(connId: string): string | undefined {
-    for (const n of this.nodes.values()) if (n.conns.has(connId)) return n.id
-    return undefined
-  }
 
   // ---- replication -----------------------------------------------------------------------
   private queue(op: Op): void {
@@ -194,7 +186,7 @@ export class Directory {
     this.ops = []
     this.self.seq++
     try {
-      this.o.bus.publish(`${this.base}.delta`, pack({ id: this.o.nodeId, started: this.self.started, seq: this.self.seq, ops }))
+      this.o.bus.publish(subjects.delta, packMessage('delta', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, ops }))
     } catch (e) {
       this.o.report(e)
     }
@@ -203,7 +195,7 @@ export class Directory {
   private heartbeat(): void {
     this.flush()
     try {
-      this.o.bus.publish(`${this.base}.hb`, pack({ id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns: this.self.conns.size }))
+      this.o.bus.publish(subjects.heartbeat, packMessage('heartbeat', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns: this.self.conns.size }))
     } catch (e) {
       this.o.report(e)
     }
@@ -232,18 +224,16 @@ export class Directory {
     const now = Date.now()
     if (now - n.syncing < this.o.heartbeatMs) return // one request in flight at a time
     n.syncing = now
-    this.o.bus.publish(`${this.base}.sync.${subjectToken(n.id)}`, pack({ from: this.o.nodeId }))
+    this.o.bus.publish(subjects.sync(n.id), packMessage('sync', { from: this.o.nodeId }))
   }
 
-  private onHeartbeat(m: { id: string; started: number; seq: number }): void {
-    if (m.id === this.o.nodeId) return
+  private onHeartbeat(m: Heartbeat): void {
     const n = this.peer(m.id, m.started)
     n.lastSeen = Date.now()
     if (n.seq < m.seq) this.requestSync(n)
   }
 
-  private onDelta(m: { id: string; started: number; seq: number; ops: Op[] }): void {
-    if (m.id === this.o.nodeId) return
+  private onDelta(m: Delta): void {
     const n = this.peer(m.id, m.started)
     n.lastSeen = Date.now()
     if (m.seq <= n.seq) return
@@ -254,13 +244,12 @@ export class Directory {
 
   private sendSnapshot(to: string): void {
     this.flush()
-    const rooms: [string, string[]][] = [...this.self.rooms].map(([r, s]) => [r, [...s]])
-    const conns = [...this.self.conns.values()].map((c) => [c.connId, c.userId, c.role, c.since])
-    this.o.bus.publish(`${this.base}.state.${subjectToken(to)}`, pack({ id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns, rooms }))
+    const rooms: Snapshot['rooms'] = [...this.self.rooms].map(([r, s]) => [r, [...s]])
+    const conns: Snapshot['conns'] = [...this.self.conns.values()].map((c) => [c.connId, c.userId, c.role, c.since])
+    this.o.bus.publish(subjects.state(to), packMessage('state', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns, rooms }))
   }
 
-  private onSnapshot(m: { id: string; started: number; seq: number; conns: [string, string, string, number][]; rooms: [string, string[]][] }): void {
-    if (m.id === this.o.nodeId) return
+  private onSnapshot(m: Snapshot): void {
     const n = this.peer(m.id, m.started)
     n.lastSeen = Date.now()
     n.syncing = 0

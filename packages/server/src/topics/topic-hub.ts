@@ -1,39 +1,20 @@
-import {
-  RtError,
-  stableKey,
-  toRtError,
-  validate,
-  type Bus,
-  type BusSubscription,
-  type Frame,
-  type RoleView,
-  type SubFrame,
-  type TopicDef,
-  type UnsubFrame,
-} from '@rt/contract'
-import { ContractViolation, decodeEnvelope, encodeEnvelope, subjectToken } from '@rt/contract/internal'
-import { RoomRegistry, type NativeFanout } from '@rt/rooms'
-import { checkPayload, type Connection } from '../connection.js'
-import { depthWithin } from '../depth.js'
+import { RtError, toRtError, type Bus, type Frame, type RoleView, type ServerFrame, type SubFrame, type TopicDef, type UnsubFrame } from '@rt/contract'
+import { ContractViolation, encodeEnvelope, validateSync } from '@rt/contract/internal'
+import type { NativeFanout } from '@rt/rooms'
+import type { Connection } from '../connection.js'
+import { subjects } from '../cluster/subjects.js'
+import { streamKey, streamKeySync, type StreamKey } from './stream-key.js'
+import { TopicRoutes, type Stream, type TopicListener } from './topic-routes.js'
 
 /** `(params, ctx, conn) => boolean`: may this connection subscribe to this stream? */
 export type Authorize = (params: unknown, ctx: unknown, conn: Connection) => boolean | Promise<boolean>
-
-/** Metadata passed to server-side topic listeners. */
-export interface TopicMeta {
-  topic: string
-  /** Node that published the message. */
-  nodeId: string
-}
-
-export type TopicListener = (payload: unknown, params: unknown, meta: TopicMeta) => void
 
 export interface TopicHubOptions {
   bus: Bus
   nodeId: string
   shared: RoleView
   roles: ReadonlyMap<string, RoleView>
-  encode: (frame: object) => Frame
+  encode: (frame: ServerFrame) => Frame
   decode: (frame: Frame) => unknown
   /** Gate for a topic as seen by a role; undefined lets everyone in. */
   authorizer: (role: string, scope: string, topic: string) => Authorize | undefined
@@ -44,34 +25,19 @@ export interface TopicHubOptions {
   report: (error: unknown) => void
 }
 
-interface ServerListeners {
-  schema: TopicDef['payload']
-  sub: BusSubscription
-  set: Set<{ key: string | undefined; listener: TopicListener }>
-}
-
-const decodeKey = (k: string): unknown => (k === '' ? undefined : JSON.parse(k))
-const MAX_KEY = 1024
-
 /**
  * Topics: client opt-in streams and server-side listeners, on one node and across the cluster.
- * A stream is a topic plus one params value; its bus subject is
- * `topic.<scope>.<topic>.<params key>`, held by a node only while it has a local subscriber.
+ * A stream is a topic plus one params value (`streamKey`); it is published on
+ * `topic.<scope>.<topic>.<key>`. What may subscribe and publish is checked here; how the node
+ * holds its interest on the bus, and delivers, is `TopicRoutes`.
  */
 export class TopicHub {
-  private readonly streams: RoomRegistry<Connection>
-  private readonly listeners = new Map<string, ServerListeners>()
-  /** stream key by connection and stream, to answer `unsub` and enforce the per-connection limit. */
-  private readonly perConn = new Map<Connection, Set<string>>()
+  private readonly routes: TopicRoutes
+  /** Streams of each connection, by subject: to answer `unsub` and enforce the per-connection limit. */
+  private readonly perConn = new Map<Connection, Map<string, Stream>>()
 
   constructor(private readonly o: TopicHubOptions) {
-    const streamOpts: ConstructorParameters<typeof RoomRegistry<Connection>>[0] = { bus: o.bus, nodeId: o.nodeId, subject: (s) => s }
-    if (o.native) streamOpts.native = o.native
-    this.streams = new RoomRegistry<Connection>(streamOpts)
-  }
-
-  private subject(scope: string, topic: string, key: string): string {
-    return `topic.${subjectToken(scope)}.${subjectToken(topic)}.${subjectToken(key)}`
+    this.routes = new TopicRoutes({ bus: o.bus, nodeId: o.nodeId, decode: o.decode, native: o.native, report: o.report })
   }
 
   /** Resolves a topic name for a role to its declaration and scope (`shared` or the role). */
@@ -82,43 +48,42 @@ export class TopicHub {
     return def && role !== null ? { def, scope: role } : undefined
   }
 
-  private async params(topic: string, def: TopicDef, raw: unknown): Promise<{ value: unknown; key: string }> {
-    if (!def.params) {
-      if (raw !== undefined && raw !== null) throw new RtError('BAD_REQUEST', 'This topic takes no params')
-      return { value: undefined, key: '' }
+  /** What the server itself may use: its own scope's topics (a role's, or the shared ones). */
+  private own(role: string | null, topic: string, Err: typeof RtError): { def: TopicDef; scope: string } {
+    const found = this.resolve(role, topic)
+    if (!found || (role !== null && found.scope === 'shared')) {
+      throw new Err('NOT_FOUND', `Topic "${topic}" is not in the ${role === null ? 'shared' : `role "${role}"'s`} vocabulary`)
     }
-    if (!depthWithin(raw, this.o.maxInputDepth)) throw new RtError('BAD_REQUEST', `Params nested deeper than ${this.o.maxInputDepth} levels`)
-    let r: Awaited<ReturnType<typeof validate>>
-    try {
-      r = await validate(def.params, raw)
-    } catch (e) {
-      // The client's value made the schema throw: refused, and reported, as the schema may have a bug.
-      this.o.report(new RtError('BAD_REQUEST', `Params schema of "${topic}" threw`, undefined, { cause: e }))
-      throw new RtError('BAD_REQUEST', 'Invalid params')
-    }
-    if (!r.ok) throw new RtError('BAD_REQUEST', 'Invalid params', { issues: r.issues })
-    const key = stableKey(r.value)
-    // The key becomes part of a bus subject: keep it well under NATS's control-line limit.
-    if (key.length > MAX_KEY) throw new RtError('BAD_REQUEST', `Params too large (over ${MAX_KEY} characters as JSON)`)
-    return { value: r.value, key }
+    return found
   }
 
   async subscribeConn(conn: Connection, f: SubFrame): Promise<void> {
     try {
       const found = this.resolve(conn.role, f.n)
       if (!found) throw new RtError('NOT_FOUND', `Unknown topic "${f.n}"`)
-      const mine = this.perConn.get(conn)
-      if ((mine?.size ?? 0) >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
-      const { value, key } = await this.params(f.n, found.def, f.q)
+      if ((this.perConn.get(conn)?.size ?? 0) >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
+      let k: StreamKey
+      try {
+        k = await streamKey(found.def, f.q, this.o.maxInputDepth)
+      } catch (e) {
+        // A schema that throws may have a bug: the client is refused, and the server told.
+        if (e instanceof RtError && e.cause !== undefined) this.o.report(new RtError('BAD_REQUEST', `Params schema of "${f.n}" threw`, undefined, { cause: e.cause }))
+        throw e
+      }
+      const { params, key } = k
       const gate = this.o.authorizer(conn.role, found.scope, f.n)
-      if (gate && !(await gate(value, conn.ctx, conn))) throw new RtError('FORBIDDEN', `Not allowed to subscribe to "${f.n}"`)
+      if (gate && !(await gate(params, conn.ctx, conn))) throw new RtError('FORBIDDEN', `Not allowed to subscribe to "${f.n}"`)
       if (conn.closed) return
-      const stream = this.subject(found.scope, f.n, key)
-      let set = this.perConn.get(conn)
-      if (!set) this.perConn.set(conn, (set = new Set()))
-      if (!set.has(stream) && set.size >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
-      set.add(stream)
-      this.streams.add(stream, conn)
+      const subject = subjects.topic(found.scope, f.n, key)
+      let mine = this.perConn.get(conn)
+      if (!mine) this.perConn.set(conn, (mine = new Map()))
+      if (!mine.has(subject)) {
+        if (mine.size >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
+        const s = this.routes.stream(found.scope, f.n, found.def.payload, key)
+        mine.set(subject, s)
+        s.conns.add(conn)
+        this.o.native?.subscribe(conn, s.subject)
+      }
       conn.send(this.o.encode({ t: 'result', id: f.id, d: { k: key } }))
     } catch (e) {
       const err = toRtError(e)
@@ -129,110 +94,62 @@ export class TopicHub {
 
   unsubscribeConn(conn: Connection, f: UnsubFrame): void {
     const found = this.resolve(conn.role, f.n)
-    if (!found) return
-    const stream = this.subject(found.scope, f.n, f.k)
-    const set = this.perConn.get(conn)
-    if (!set?.delete(stream)) return
-    if (set.size === 0) this.perConn.delete(conn)
-    this.streams.remove(stream, conn)
+    if (found) this.leave(conn, subjects.topic(found.scope, f.n, f.k))
   }
 
   /** The connection is gone: drop all its subscriptions. */
   drop(conn: Connection): void {
-    this.perConn.delete(conn)
-    this.streams.removeAll(conn)
+    for (const subject of [...(this.perConn.get(conn)?.keys() ?? [])]) this.leave(conn, subject)
   }
 
-  /** Streams this connection is subscribed to. */
-  subscriptionsOf(conn: Connection): number {
-    return this.perConn.get(conn)?.size ?? 0
+  private leave(conn: Connection, subject: string): void {
+    const mine = this.perConn.get(conn)
+    const s = mine?.get(subject)
+    if (!mine || !s) return
+    mine.delete(subject)
+    if (mine.size === 0) this.perConn.delete(conn)
+    s.conns.delete(conn)
+    this.o.native?.unsubscribe(conn, s.subject)
+    this.routes.release(s)
   }
 
   /** Publishes to every subscriber of the stream on every node, clients and server listeners. */
   publish(role: string | null, topic: string, payload: unknown, params: unknown): void {
-    const found = this.resolve(role, topic)
-    if (!found || (role !== null && found.scope === 'shared')) {
-      throw new ContractViolation('NOT_FOUND', `Topic "${topic}" is not in the ${role === null ? 'shared' : `role "${role}"'s`} vocabulary`)
-    }
-    const { def, scope } = found
-    let key = ''
-    if (def.params) {
-      const r = validate(def.params, params)
-      if (r instanceof Promise) throw new ContractViolation('INTERNAL', `publish("${topic}"): async params schemas are not supported`)
-      if (!r.ok) throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): invalid params`, { issues: r.issues })
-      try {
-        key = stableKey(r.value)
-      } catch {
-        throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): params nested too deeply`)
-      }
-      if (key.length > MAX_KEY) throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): params too large`)
-    } else if (params !== undefined) throw new ContractViolation('BAD_REQUEST', `publish("${topic}"): this topic takes no params`)
-    checkPayload(def.payload, payload, `publish("${topic}")`)
+    const { def, scope } = this.own(role, topic, ContractViolation)
+    const what = `publish("${topic}")`
+    const { key } = streamKeySync(def, params, what, ContractViolation)
+    const checked = validateSync(def.payload, payload, `${what}: payload`, ContractViolation)
+    if (!checked.ok) throw checked.error
     const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload })
-    this.streams.broadcast(this.subject(scope, topic, key), frame, key)
-    this.toListeners(scope, topic, key, frame, this.o.nodeId)
+    this.o.bus.publish(subjects.topic(scope, topic, key), encodeEnvelope(this.o.nodeId, key, frame))
+    // Clients here get the frame; listeners here the value just validated: no decode, no second check.
+    this.routes.local(scope, topic, key, frame, checked.value)
   }
 
   /** Server-side listener on one stream (params given) or on every stream of a topic. */
   listen(role: string | null, topic: string, params: unknown, hasParams: boolean, listener: TopicListener): () => void {
-    const found = this.resolve(role, topic)
-    if (!found || (role !== null && found.scope === 'shared')) throw new RtError('NOT_FOUND', `Unknown topic "${topic}"`)
-    let key: string | undefined
-    if (hasParams) {
-      if (!found.def.params) throw new RtError('BAD_REQUEST', `Topic "${topic}" takes no params`)
-      const r = validate(found.def.params, params)
-      if (r instanceof Promise || !r.ok) throw new RtError('BAD_REQUEST', `Invalid params for "${topic}"`)
-      key = stableKey(r.value)
-    }
-    const id = `${found.scope}\n${topic}`
-    let l = this.listeners.get(id)
-    if (!l) {
-      const set: ServerListeners['set'] = new Set()
-      const schema = found.def.payload
-      const pattern = `topic.${subjectToken(found.scope)}.${subjectToken(topic)}.*`
-      const sub = this.o.bus.subscribe(pattern, (data) => {
-        const env = decodeEnvelope(data)
-        if (env && env.origin !== this.o.nodeId) this.toListeners(found.scope, topic, env.header, env.frame, env.origin)
-      })
-      this.listeners.set(id, (l = { sub, set, schema }))
-    }
-    const entry = { key, listener }
-    l.set.add(entry)
-    const owner = l
+    const { def, scope } = this.own(role, topic, RtError)
+    const key = hasParams ? (def.params ? streamKeySync(def, params, `subscribe("${topic}")`).key : this.noParams(topic)) : undefined
+    const entry: TopicListener = (p, q, m) => listener(p, q, m) // the same function twice is two listeners
+    if (key === undefined) return this.routes.listenAll(scope, topic, def.payload, entry)
+    const s = this.routes.stream(scope, topic, def.payload, key)
+    s.listeners.add(entry)
     return () => {
-      if (!owner.set.delete(entry) || owner.set.size > 0) return
-      owner.sub.unsubscribe()
-      this.listeners.delete(id)
+      if (s.listeners.delete(entry)) this.routes.release(s)
     }
   }
 
-  private toListeners(scope: string, topic: string, key: string, frame: Frame, origin: string): void {
-    const l = this.listeners.get(`${scope}\n${topic}`)
-    if (!l) return
-    // Listeners get what clients get: the payload as the schema outputs it.
-    const r = validate(l.schema, (this.o.decode(frame) as { d: unknown }).d)
-    if (r instanceof Promise) return this.o.report(new RtError('INTERNAL', `Topic "${topic}": async schemas cannot feed server listeners`))
-    if (!r.ok) return this.o.report(new RtError('BAD_REQUEST', `Message on "${topic}" does not match the contract`, { issues: r.issues }))
-    const payload = r.value
-    const params = decodeKey(key)
-    for (const e of l.set) {
-      if (e.key !== undefined && e.key !== key) continue
-      try {
-        e.listener(payload, params, { topic, nodeId: origin })
-      } catch (err) {
-        this.o.report(err)
-      }
-    }
+  private noParams(topic: string): never {
+    throw new RtError('BAD_REQUEST', `subscribe("${topic}"): this topic takes no params`)
   }
 
+  /** Bus subscriptions held for topics: one per stream, or one per topic with a whole-topic listener. */
   get busSubscriptions(): number {
-    return this.streams.count + this.listeners.size
+    return this.routes.count
   }
 
   close(): void {
-    this.streams.close()
-    for (const l of this.listeners.values()) l.sub.unsubscribe()
-    this.listeners.clear()
+    this.routes.close()
     this.perConn.clear()
   }
 }

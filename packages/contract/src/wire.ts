@@ -1,0 +1,126 @@
+import type { Encoder, Frame } from './encoder.js'
+import { RtError, isRtErrorCode } from './errors.js'
+import {
+  CloseCode,
+  TERMINAL_CLOSE_CODES,
+  type CallFrame,
+  type ClientFrame,
+  type ErrorFrame,
+  type HelloFrame,
+  type PingFrame,
+  type PongFrame,
+  type ResultFrame,
+  type ServerFrame,
+  type SubFrame,
+  type UnsubFrame,
+  type WelcomeFrame,
+} from './protocol.js'
+
+// The one place frames are guarded, errors put on the wire and close codes mapped to errors:
+// the server and the client both go through these functions and nothing else.
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
+
+/** Checks the shape of a decoded client frame; returns null when it is not valid protocol. */
+export function parseClientFrame(raw: unknown): ClientFrame | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
+  const f = raw as Record<string, unknown>
+  switch (f.t) {
+    case 'call':
+      return isInt(f.id) && isName(f.p) ? (f as unknown as CallFrame) : null
+    case 'ping':
+    case 'pong':
+      return f as unknown as PingFrame | PongFrame
+    case 'sub':
+      return isInt(f.id) && isName(f.n) ? (f as unknown as SubFrame) : null
+    case 'unsub':
+      return isName(f.n) && typeof f.k === 'string' ? (f as unknown as UnsubFrame) : null
+    case 'hello':
+      return typeof f.v === 'number' && isName(f.role) ? (f as unknown as HelloFrame) : null
+    default:
+      return null
+  }
+}
+
+/** Checks the shape of a decoded server frame; returns null when it is not valid protocol. */
+export function parseServerFrame(raw: unknown): ServerFrame | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
+  const f = raw as Record<string, unknown>
+  switch (f.t) {
+    case 'event':
+    case 'pub':
+      return isName(f.n) ? (f as unknown as ServerFrame) : null
+    case 'result':
+      return isInt(f.id) ? (f as unknown as ResultFrame) : null
+    case 'error':
+      return typeof f.code === 'string' && typeof f.message === 'string' ? (f as unknown as ErrorFrame) : null
+    case 'ping':
+    case 'pong':
+    case 'goaway':
+      return f as unknown as ServerFrame
+    case 'welcome':
+      return typeof f.conn === 'string' && typeof f.node === 'string' && typeof f.hb === 'number'
+        ? (f as unknown as WelcomeFrame)
+        : null
+    default:
+      return null
+  }
+}
+
+/** Decodes and checks a frame from a client; null when it is not valid protocol (never throws on bad input). */
+export function decodeClientFrame(encoder: Encoder, data: Frame): ClientFrame | null {
+  let raw: unknown
+  try {
+    raw = encoder.decode(data)
+  } catch {
+    return null
+  }
+  return parseClientFrame(raw)
+}
+
+/** Decodes and checks a frame from a server; null when it is not valid protocol (never throws on bad input). */
+export function decodeServerFrame(encoder: Encoder, data: Frame): ServerFrame | null {
+  let raw: unknown
+  try {
+    raw = encoder.decode(data)
+  } catch {
+    return null
+  }
+  return parseServerFrame(raw)
+}
+
+/** The `error` frame that sends `err`: answering call or sub `id`, or nothing in particular. */
+export function errorFrame(id: number | undefined, err: RtError): ErrorFrame {
+  // Field order as in docs/protocol.md: t, id, code, message, data.
+  const f: ErrorFrame = id === undefined ? { t: 'error', code: err.code, message: err.message } : { t: 'error', id, code: err.code, message: err.message }
+  if (err.data !== undefined) f.data = err.data
+  return f
+}
+
+/** The RtError an `error` frame carries; a code this version does not know becomes INTERNAL. */
+export function errorFromFrame(f: ErrorFrame): RtError {
+  return new RtError(isRtErrorCode(f.code) ? f.code : 'INTERNAL', f.message, f.data)
+}
+
+/**
+ * The close code for a handshake that `authenticate` refused with `err`: 4003 for FORBIDDEN,
+ * 1013 (retry later) for a passing failure (UNAVAILABLE, TIMEOUT, RATE_LIMITED), otherwise 4001.
+ */
+export function closeCodeFor(err: unknown): number {
+  if (!(err instanceof RtError)) return CloseCode.UNAUTHORIZED
+  if (err.code === 'FORBIDDEN') return CloseCode.FORBIDDEN
+  if (err.code === 'UNAVAILABLE' || err.code === 'TIMEOUT' || err.code === 'RATE_LIMITED') return CloseCode.TRY_AGAIN_LATER
+  return CloseCode.UNAUTHORIZED
+}
+
+/**
+ * The error a client stops with after a close with `code`, or undefined when the code is worth
+ * a retry. 1000 is CONNECTION_LOST, 4001 UNAUTHORIZED, 4003 FORBIDDEN, 4007 BAD_REQUEST; the
+ * close reason is the message.
+ */
+export function errorForClose(code: number, reason: string): RtError | undefined {
+  if (!TERMINAL_CLOSE_CODES.has(code)) return undefined
+  const kind = code === CloseCode.UNAUTHORIZED ? 'UNAUTHORIZED' : code === CloseCode.FORBIDDEN ? 'FORBIDDEN' : code === CloseCode.NORMAL ? 'CONNECTION_LOST' : 'BAD_REQUEST'
+  return new RtError(kind, reason || (code === CloseCode.NORMAL ? 'Closed by the server' : `Closed with ${code}`))
+}

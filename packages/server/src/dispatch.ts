@@ -1,0 +1,29 @@
+import { RtError, errorFrame, type ClientFrame, type Encoder, type SubFrame, type UnsubFrame } from '@rt/contract'
+import type { Connection } from './connection.js'
+
+/** What a connection does with each frame type, once the frame is past the rate limit. */
+export type FrameTable = {
+  readonly [T in ClientFrame['t']]: (conn: Connection, frame: Extract<ClientFrame, { t: T }>) => void | Promise<void>
+}
+
+/** The node features that handle frames beyond calls. */
+export interface FrameTopics {
+  subscribeConn(conn: Connection, frame: SubFrame): Promise<void>
+  unsubscribeConn(conn: Connection, frame: UnsubFrame): void
+}
+
+const ALREADY_AUTHENTICATED = errorFrame(undefined, new RtError('BAD_REQUEST', 'Already authenticated'))
+
+/** The frame table of a node: built once, one lookup per frame. */
+export function createFrameTable(encoder: Encoder, topics: FrameTopics): FrameTable {
+  const pong = encoder.encode({ t: 'pong' })
+  return {
+    call: (conn, f) => conn.call(f),
+    sub: (conn, f) => topics.subscribeConn(conn, f),
+    unsub: (conn, f) => topics.unsubscribeConn(conn, f),
+    ping: (conn) => conn.send(pong),
+    pong: () => {},
+    // Encoded when sent, like every answer: an encoder that throws on it faults this connection only.
+    hello: (conn) => conn.send(encoder.encode(ALREADY_AUTHENTICATED)),
+  }
+}

@@ -1,0 +1,223 @@
+import type { Bus, BusSubscription, Frame, Schema } from '@rt/contract'
+import { decodeEnvelope, fromPeers, validateSync, type Envelope } from '@rt/contract/internal'
+import type { NativeFanout } from '@rt/rooms'
+import type { Connection } from '../connection.js'
+import { subjects } from '../cluster/subjects.js'
+import type { TopicListener as PublicListener } from '../types.js'
+
+/** A listener as the hub holds it: any topic, any params. */
+export type TopicListener = PublicListener<Record<string, { payload: Schema; subscribe: true; params: Schema }>, string>
+
+export interface TopicRoutesOptions {
+  bus: Bus
+  nodeId: string
+  decode: (frame: Frame) => unknown
+  native?: NativeFanout<Connection> | undefined
+  report: (error: unknown) => void
+}
+
+/** One stream (topic + params key) with local interest: its clients, and listeners on it alone. */
+export interface Stream {
+  readonly interest: Interest
+  readonly key: string
+  /** `topic.<scope>.<topic>.<key>`: the bus subject and the native fan-out channel. */
+  readonly subject: string
+  readonly conns: Set<Connection>
+  readonly listeners: Set<TopicListener>
+  /** Its own bus subscription, held while no whole-topic subscription serves it. */
+  sub: BusSubscription | undefined
+  /** Fed by the topic's `.*` subscription instead of its own. */
+  viaAll: boolean
+}
+
+/** A (scope, topic) with local interest. */
+interface Interest {
+  id: string
+  scope: string
+  topic: string
+  payload: Schema
+  streams: Map<string, Stream>
+  /** Listeners on every stream of the topic. */
+  all: Set<TopicListener>
+  /** `topic.<scope>.<topic>.*`, held while `all` is non-empty (and until a handover settles). */
+  wildcard: BusSubscription | undefined
+  /** Bumped on each wildcard handover; a settle for an older one is stale. */
+  gen: number
+}
+
+const decodeKey = (k: string): unknown => (k === '' ? undefined : JSON.parse(k))
+
+/**
+ * How a node holds its topic interest on the bus, and delivers what arrives. One bus
+ * subscription per interest, never two that overlap: one per stream with a local subscriber, or
+ * — while the topic has a listener on every stream — `topic.<scope>.<topic>.*` alone, routed to
+ * the streams by key. Publishers always send on the stream's own subject.
+ */
+export class TopicRoutes {
+  private readonly interests = new Map<string, Interest>()
+  private subs = 0
+  private closed = false
+
+  constructor(private readonly o: TopicRoutesOptions) {}
+
+  /** The stream of `key`, made (and subscribed, unless `.*` covers it) on first use. */
+  stream(scope: string, topic: string, payload: Schema, key: string): Stream {
+    const i = this.interest(scope, topic, payload)
+    let s = i.streams.get(key)
+    if (s) return s
+    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), sub: undefined, viaAll: i.all.size > 0 }
+    if (!s.viaAll) s.sub = this.subscribe(s.subject, this.fromStream(s))
+    i.streams.set(key, s)
+    return s
+  }
+
+  /** A stream that lost a subscriber: gone, with its subscription, once nothing here wants it. */
+  release(s: Stream): void {
+    const i = s.interest
+    if (s.conns.size > 0 || s.listeners.size > 0 || i.streams.get(s.key) !== s) return
+    i.streams.delete(s.key)
+    this.unsubscribe(s.sub)
+    s.sub = undefined
+    this.forget(i)
+  }
+
+  /** A listener on every stream of a topic; returns the function that removes it. */
+  listenAll(scope: string, topic: string, payload: Schema, listener: TopicListener): () => void {
+    const i = this.interest(scope, topic, payload)
+    i.all.add(listener)
+    if (i.all.size === 1) this.cover(i)
+    return () => {
+      if (i.all.delete(listener) && i.all.size === 0) this.uncover(i)
+    }
+  }
+
+  /** A publish made on this node: its frame to local clients, the validated value to listeners. */
+  local(scope: string, topic: string, key: string, frame: Frame, value: unknown): void {
+    const i = this.interests.get(`${scope}\n${topic}`)
+    if (!i) return
+    const s = i.streams.get(key)
+    if (s) this.toConns(s, frame)
+    this.toListeners(i, s, true, key, value, this.o.nodeId)
+  }
+
+  /** Bus subscriptions held: one per subscribed stream, plus one per topic with a whole-topic listener. */
+  get count(): number {
+    return this.subs
+  }
+
+  close(): void {
+    this.closed = true
+    for (const i of this.interests.values()) {
+      this.unsubscribe(i.wildcard)
+      for (const s of i.streams.values()) this.unsubscribe(s.sub)
+    }
+    this.interests.clear()
+  }
+
+  // ---- bus subscriptions ------------------------------------------------------------------
+  private interest(scope: string, topic: string, payload: Schema): Interest {
+    const id = `${scope}\n${topic}`
+    let i = this.interests.get(id)
+    if (!i) this.interests.set(id, (i = { id, scope, topic, payload, streams: new Map(), all: new Set(), wildcard: undefined, gen: 0 }))
+    return i
+  }
+
+  private forget(i: Interest): void {
+    if (i.streams.size === 0 && i.all.size === 0 && i.wildcard === undefined) this.interests.delete(i.id)
+  }
+
+  /**
+   * The first whole-topic listener: subscribe to `.*`, then — once the bus has it in place
+   * (`flush`) — drop the per-stream subscriptions it covers. Until then each stream keeps being
+   * fed by its own, so no message is missed in the handover and none is delivered twice.
+   */
+  private cover(i: Interest): void {
+    i.wildcard ??= this.subscribe(subjects.topicAll(i.scope, i.topic), this.fromAll(i))
+    this.settleLater(i)
+  }
+
+  /** The last whole-topic listener gone: the streams subscribe on their own again, then `.*` goes. */
+  private uncover(i: Interest): void {
+    for (const s of i.streams.values()) s.sub ??= this.subscribe(s.subject, this.fromStream(s))
+    this.settleLater(i)
+  }
+
+  private settleLater(i: Interest): void {
+    const gen = ++i.gen
+    const settle = () => {
+      if (this.closed || i.gen !== gen || this.interests.get(i.id) !== i) return
+      const covered = i.all.size > 0
+      for (const s of i.streams.values()) {
+        s.viaAll = covered
+        if (covered) {
+          this.unsubscribe(s.sub)
+          s.sub = undefined
+        }
+      }
+      if (!covered) {
+        this.unsubscribe(i.wildcard)
+        i.wildcard = undefined
+        this.forget(i)
+      }
+    }
+    this.o.bus.flush().then(settle, settle)
+  }
+
+  private subscribe(subject: string, handler: (env: Envelope) => void): BusSubscription {
+    this.subs++
+    return this.o.bus.subscribe(subject, fromPeers(this.o.nodeId, decodeEnvelope, handler))
+  }
+
+  private unsubscribe(sub: BusSubscription | undefined): void {
+    if (!sub) return
+    this.subs--
+    sub.unsubscribe()
+  }
+
+  // ---- delivery ---------------------------------------------------------------------------
+  private fromStream(s: Stream): (env: Envelope) => void {
+    return (env) => {
+      if (!s.viaAll) this.fromBus(s.interest, s, false, env)
+    }
+  }
+
+  private fromAll(i: Interest): (env: Envelope) => void {
+    return (env) => {
+      const s = i.streams.get(env.header)
+      this.fromBus(i, s?.viaAll ? s : undefined, true, env)
+    }
+  }
+
+  /**
+   * A peer's publish, for stream `s` and (`all`: from the `.*` subscription) the whole-topic
+   * listeners. The frame goes to local clients as-is; listeners get it decoded and validated
+   * once, as the schema outputs it — what clients get.
+   */
+  private fromBus(i: Interest, s: Stream | undefined, all: boolean, env: Envelope): void {
+    if (s) this.toConns(s, env.frame)
+    if ((!all || i.all.size === 0) && (s?.listeners.size ?? 0) === 0) return
+    const checked = validateSync(i.payload, (this.o.decode(env.frame) as { d: unknown }).d, `Message on "${i.topic}"`)
+    if (!checked.ok) return this.o.report(checked.error)
+    this.toListeners(i, s, all, env.header, checked.value, env.origin)
+  }
+
+  private toConns(s: Stream, frame: Frame): void {
+    if (s.conns.size === 0) return
+    if (this.o.native) this.o.native.publish(s.subject, frame)
+    else for (const c of s.conns) c.send(frame)
+  }
+
+  private toListeners(i: Interest, s: Stream | undefined, all: boolean, key: string, payload: unknown, origin: string): void {
+    const listeners = [...(s?.listeners ?? []), ...(all ? i.all : [])]
+    if (listeners.length === 0) return
+    const params = decodeKey(key)
+    const meta = { topic: i.topic, nodeId: origin }
+    for (const l of listeners) {
+      try {
+        l(payload, params, meta)
+      } catch (err) {
+        this.o.report(err)
+      }
+    }
+  }
+}
