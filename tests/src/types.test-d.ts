@@ -344,3 +344,73 @@ describe('handlers whose return value comes from srv', () => {
     expectTypeOf(srv.connections.get('c')!.ctx.user.name).toBeString()
   })
 })
+
+describe('history topic types (client)', () => {
+  type Info = import('@rt/client').SubscribedInfo
+  type Position = import('@rt/client').StreamPosition
+  const hc = defineContract({
+    roles: {
+      user: {
+        serverToClient: {
+          feed: { payload: z.object({ text: z.string() }), subscribe: true, params: z.object({ room: z.string() }), history: { size: 100 } },
+          plain: { payload: z.object({ n: z.number() }), subscribe: true },
+        },
+      },
+    },
+  })
+  const c = createClient(hc, { url: 'ws://x', role: 'user' })
+
+  it('gives history subscriptions a position, ready info, onSubscribed, since and meta', () => {
+    const sub = c.subscribe(
+      'feed',
+      { room: 'r' },
+      (m, meta) => {
+        expectTypeOf(m.text).toBeString()
+        expectTypeOf(meta).toEqualTypeOf<Position>()
+      },
+      { onSubscribed: (i) => expectTypeOf(i).toEqualTypeOf<Info>(), since: { offset: 1, epoch: 'e' } },
+    )
+    expectTypeOf(sub.ready).toEqualTypeOf<Promise<Info>>()
+    expectTypeOf(sub.position).toEqualTypeOf<Position | undefined>()
+    // @ts-expect-error since is a position
+    c.subscribe('feed', { room: 'r' }, () => {}, { since: 3 })
+  })
+
+  it('leaves plain topics without positions', () => {
+    const sub = c.subscribe('plain', (_m, meta) => expectTypeOf(meta.offset).toEqualTypeOf<undefined>())
+    expectTypeOf(sub.ready).toEqualTypeOf<Promise<void>>()
+    // @ts-expect-error no position on a plain topic's subscription
+    void sub.position
+    // @ts-expect-error onSubscribed and since are for history topics
+    c.subscribe('plain', () => {}, { since: { offset: 1, epoch: 'e' } })
+  })
+})
+
+describe('history topic types (server)', () => {
+  type Position = import('@rt/contract').StreamPosition
+  type Page<P> = import('@rt/server').HistoryPage<P>
+  const hcs = defineContract({
+    shared: {
+      serverToClient: {
+        news: { payload: z.object({ n: z.number() }), subscribe: true, history: { size: 10 } },
+        plain: { payload: z.object({ n: z.number() }), subscribe: true },
+      },
+    },
+    roles: {
+      user: { serverToClient: { feed: { payload: z.object({ text: z.string() }), subscribe: true, params: z.object({ room: z.string() }), history: { size: 100 } } } },
+    },
+  })
+  const hs = {} as Server<typeof hcs>
+
+  it('resolves publish with the position for a history topic, with nothing for a plain one, and reads history', () => {
+    expectTypeOf(hs.publish('news', { n: 1 })).toEqualTypeOf<Promise<Position>>()
+    expectTypeOf(hs.publish('plain', { n: 1 })).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(hs.forRole('user').publish('feed', { text: 't' }, { room: 'r' })).toEqualTypeOf<Promise<Position>>()
+    expectTypeOf(hs.history('news', { limit: 5 })).toEqualTypeOf<Promise<Page<{ n: number }>>>()
+    expectTypeOf(hs.forRole('user').history('feed', { room: 'r' }, { since: { offset: 1, epoch: 'e' } })).toEqualTypeOf<Promise<Page<{ text: string }>>>()
+    // @ts-expect-error params required
+    void hs.forRole('user').history('feed')
+    // @ts-expect-error a plain topic keeps no history
+    void hs.history('plain')
+  })
+})

@@ -7,6 +7,7 @@ import type { BenchResults } from '../src/harness/results.js'
 import { runBench } from '../src/harness/run-bench.js'
 import { SIZES } from '../src/harness/sizes.js'
 import { STORM_SIZES, runStorm } from '../src/storm/run-storm.js'
+import { HISTORY_SIZES, runHistory } from '../src/history/run-history.js'
 
 const sizes = SIZES.smoke
 const haveRedis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some(existsSync)
@@ -72,5 +73,24 @@ describe('reconnect storm (smoke size)', () => {
       },
       30_000,
     )
+  }
+})
+
+describe('history (smoke size)', () => {
+  for (const store of ['memory', 'nats'] as const) {
+    it(`${store}: history and plain topics deliver every publication in order; every client back at once recovers all it missed`, async () => {
+      if (store === 'nats') expect(haveNats, 'nats-server is not installed').toBe(true)
+      const sizes = HISTORY_SIZES.smoke
+      const lines: string[] = []
+      const r = await runHistory(sizes, (l) => lines.push(l), store)
+      expect(r.errors, lines.join('\n')).toEqual([])
+      for (const f of r.fanout) expect(f).toMatchObject({ deliveries: f.expected, disorder: 0 })
+      expect(r.fanout.map((f) => f.topic)).toEqual(['plain', 'hist'])
+      const x = r.recovery!
+      expect(x).toMatchObject({ clients: sizes.recovery.clients, recovered: sizes.recovery.clients, notRecovered: 0, complete: sizes.recovery.clients, disorder: 0 })
+      // At most one read per client, and at least one per stream.
+      expect(x.storeReads).toBeGreaterThanOrEqual(sizes.recovery.rooms)
+      expect(x.storeReads).toBeLessThanOrEqual(sizes.recovery.clients)
+    }, 60_000)
   }
 })

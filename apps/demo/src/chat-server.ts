@@ -8,6 +8,8 @@ export const BOT = 'bot'
 export const DEFAULT_ROOMS = ['general', 'random', 'help'] as const
 /** A node silent this long (about two missed heartbeats) no longer leads presence publishing. */
 const LEADER_SILENCE_MS = 4_500
+/** Messages a page gets when it opens a room. */
+const RECENT = 50
 
 interface Ctx {
   user: { id: string }
@@ -93,9 +95,14 @@ export function createChatServer(options: ChatServerOptions) {
           const r = srv.room(roomKey(room))
           if (!r.has(conn)) throw new RtError('FORBIDDEN', `Join #${room} first`)
           const id = randomUUID()
-          r.broadcast('message', { id, room, from: ctx.user.id, text, at: Date.now() })
+          await post(room, ctx.user.id, text, id)
           if (/(^|\W)@bot\b/i.test(text)) await askBot(room, ctx.user.id, text)
           return { id }
+        },
+        recent: async ({ room }) => {
+          // From the room's history (the `messages` topic): newest last, with the stream's top.
+          const h = await srv.forRole('user').history('messages', { room }, { limit: RECENT })
+          return { messages: h.publications.map((p) => p.payload), offset: h.offset, epoch: h.epoch }
         },
         dm: async ({ to, text }, ctx) => {
           const from = ctx.user.id
@@ -127,11 +134,10 @@ export function createChatServer(options: ChatServerOptions) {
         },
       },
       agent: {
-        reply: ({ room, to, text }, ctx) => {
-          const at = Date.now()
-          if (room !== null) srv.room(roomKey(room)).broadcast('message', { id: randomUUID(), room, from: ctx.user.id, text, at })
+        reply: async ({ room, to, text }, ctx) => {
+          if (room !== null) await post(room, ctx.user.id, text)
           else {
-            const msg = { from: ctx.user.id, to, text, at }
+            const msg = { from: ctx.user.id, to, text, at: Date.now() }
             srv.room(userKey(to)).broadcast('dm', msg)
             srv.room(userKey(ctx.user.id)).broadcast('dm', msg)
           }
@@ -169,10 +175,15 @@ export function createChatServer(options: ChatServerOptions) {
     users.publish('roomStats', { room, members })
   }
 
+  /** A room message: stored in the room's history (the `messages` topic), then delivered to every page following the room. */
+  async function post(room: string, from: string, text: string, id: string = randomUUID()): Promise<void> {
+    await srv.forRole('user').publish('messages', { id, room, from, text, at: Date.now() }, { room })
+  }
+
   async function askBot(room: string | null, from: string, text: string): Promise<void> {
     if (!(await srv.presence.isOnline(BOT))) {
       const note = 'The bot is offline right now.'
-      if (room) srv.room(roomKey(room)).broadcast('message', { id: randomUUID(), room, from: 'system', text: note, at: Date.now() })
+      if (room) await post(room, 'system', note)
       return
     }
     // Agent-only event: only connections of role `agent` of user `bot` get it, on any node.

@@ -7,8 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildWeb } from './build-web.js'
 import { WS_PATH, parseTransport } from './transport.js'
@@ -122,10 +124,13 @@ try {
     if (!(await reachable(natsUrl))) {
       const bin = natsBinary()
       if (process.env.NATS_URL || !bin) {
-        throw new Error(`No NATS server at ${natsUrl}. Start one (\`nats-server -a 127.0.0.1\`, Debian package nats-server) or set NATS_URL.`)
+        throw new Error(`No NATS server at ${natsUrl}. Start one with JetStream (\`nats-server -a 127.0.0.1 -js\`, Debian package nats-server) or set NATS_URL.`)
       }
-      // Nothing on the default address: run a local nats-server for the demo's lifetime.
-      const child = spawn(bin, ['-a', '127.0.0.1', '-p', '4222'], { stdio: 'ignore' })
+      // Nothing on the default address: run a local nats-server for the demo's lifetime, with
+      // JetStream (the rooms' message history lives there), in a store removed at the end.
+      const store = mkdtempSync(join(tmpdir(), 'rt-demo-js-'))
+      process.once('exit', () => rmSync(store, { recursive: true, force: true }))
+      const child = spawn(bin, ['-a', '127.0.0.1', '-p', '4222', '-js', '-sd', store], { stdio: 'ignore' })
       children.push({ name: 'nats-server', child })
       for (let i = 0; i < 100 && !(await reachable(natsUrl)); i++) await new Promise((r) => setTimeout(r, 50))
       if (!(await reachable(natsUrl))) throw new Error(`Could not start nats-server on ${natsUrl} (is port 4222 taken?). Set NATS_URL.`)

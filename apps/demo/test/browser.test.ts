@@ -1,6 +1,8 @@
 // The demo's cluster (`pnpm cluster`: three nodes on NATS + the agent) driven through its web page
 // in headless Chromium: two people on two different nodes chat, DM, see each other online, get an
 // answer from the agent; then one node stops and the page moves to another node by itself.
+// A page that goes offline gets the room messages it missed (a topic with history) once back,
+// and a page opened later shows the room's last messages from that history.
 // A one-node demo is also driven at 720 px (two windows side by side) and at phone width.
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -26,6 +28,19 @@ afterAll(async () => {
 
 async function person(name: string, url: string, loginShot?: string, viewport = { width: 1280, height: 760 }): Promise<Page> {
   const context = await browser.newContext({ viewport })
+  // Keeps the page's WebSockets at hand: Chromium's offline mode stops new connections only, so
+  // `goOffline` also drops the open one, as a lost network does.
+  await context.addInitScript(() => {
+    const sockets: WebSocket[] = []
+    const Native = window.WebSocket
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols)
+        sockets.push(this)
+      }
+    }
+    ;(window as unknown as { rtSockets: WebSocket[] }).rtSockets = sockets
+  })
   const page = await context.newPage()
   page.setDefaultTimeout(15_000)
   const errors: string[] = []
@@ -43,13 +58,21 @@ const say = async (page: Page, text: string) => {
   await page.fill('#text', text)
   await page.press('#text', 'Enter')
 }
+/** The network goes away under the page: no new connection succeeds, and the open socket drops. */
+async function goOffline(page: Page): Promise<void> {
+  await page.context().setOffline(true)
+  await page.evaluate(() => {
+    for (const s of (window as unknown as { rtSockets: WebSocket[] }).rtSockets) s.close(4000, 'network lost (test)')
+  })
+}
 const message = (page: Page, from: string, text: string) => page.locator('#messages .msg', { hasText: text }).filter({ has: page.locator('strong', { hasText: from }) })
 // expect.poll waits 1 s by default: too short on a loaded 2-core machine.
 const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000 })
 const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png` })
 
 it('two people on two nodes chat, DM, see each other and the agent; a node stops and the page fails over', { timeout: 60_000 }, async () => {
-  await using nats: NatsServer = await startNatsServer()
+  // JetStream: the rooms' message history is kept there (the `messages` topic).
+  await using nats: NatsServer = await startNatsServer({ jetstream: true })
   await using demo: Demo = await launchDemo(['--cluster'], { NATS_URL: nats.url })
   expect(demo.output()).toContain('cluster of 3 nodes on NATS')
   expect(demo.nodes.map((n) => n.id)).toEqual(['n1', 'n2', 'n3'])
@@ -117,6 +140,22 @@ it('two people on two nodes chat, DM, see each other and the agent; a node stops
   await shot(grace, 'failover-grace')
   await shot(ada, 'failover-ada')
   expect(demo.output()).toContain('node n2 exited')
+
+  // ada's network goes; grace talks in #general; ada comes back, to whichever node answers, and
+  // gets what she missed from JetStream: once each, in order.
+  await ada.click('#rooms [data-room=general]')
+  const roomTexts = (page: Page) => page.locator('#messages .msg:not(.system) .text').allTextContents()
+  const before = await roomTexts(ada)
+  await goOffline(ada)
+  await ada.waitForSelector('#conn[data-state=reconnecting]')
+  const missed = ['first while away', 'second while away', 'third while away']
+  for (const text of missed) {
+    await say(grace, text)
+    await message(grace, 'grace', text).waitFor()
+  }
+  await ada.context().setOffline(false)
+  await message(ada, 'grace', 'third while away').waitFor({ timeout: 20_000 })
+  expect(await roomTexts(ada)).toEqual([...before, ...missed])
 })
 
 it('on one node with uWebSockets.js: the page shows the restart of the server and recovers by itself', { timeout: 60_000 }, async () => {
@@ -154,6 +193,46 @@ it('on one node with uWebSockets.js: the page shows the restart of the server an
   } finally {
     await demo.stop()
   }
+})
+
+it('a page that was offline sees the room messages it missed, once and in order', { timeout: 60_000 }, async () => {
+  await using demo = await launchDemo([])
+  const url = demo.nodes[0]!.url
+  const ada = await person('ada', url)
+  const bob = await person('bob', url)
+  const texts = (page: Page) => page.locator('#messages .msg:not(.system) .text').allTextContents()
+  await poll(() => bob.textContent('#subtitle')).toBe('2 members')
+  await say(bob, 'before the outage')
+  await message(ada, 'bob', 'before the outage').waitFor()
+
+  await goOffline(ada)
+  await ada.waitForSelector('#conn[data-state=reconnecting]')
+  const missed = ['one', 'two', 'three', 'four', 'five', 'six'].map((n) => `missed ${n}`)
+  for (const text of missed) {
+    await say(bob, text)
+    await message(bob, 'bob', text).waitFor()
+  }
+  await ada.waitForTimeout(300)
+  expect(await texts(ada)).toEqual(['before the outage'])
+  await shot(ada, 'offline-ada')
+
+  await ada.context().setOffline(false)
+  await ada.waitForSelector('#conn[data-state=open]', { timeout: 20_000 })
+  await message(ada, 'bob', 'missed six').waitFor()
+  await say(bob, 'after the outage')
+  await message(ada, 'bob', 'after the outage').waitFor()
+  // Each once, in the order sent: the replay and the live messages meet without a gap or a duplicate.
+  expect(await texts(ada)).toEqual(['before the outage', ...missed, 'after the outage'])
+  expect(await ada.locator('#messages .msg.system', { hasText: 'could not be recovered' }).count()).toBe(0)
+  await shot(ada, 'offline-ada-back')
+
+  // A page opened now shows the room's last messages (`recent`, from the history), then live ones.
+  const cy = await person('cy', url)
+  await message(cy, 'bob', 'after the outage').waitFor()
+  expect(await texts(cy)).toEqual(['before the outage', ...missed, 'after the outage'])
+  await say(bob, 'hello cy')
+  await message(cy, 'bob', 'hello cy').waitFor()
+  expect(await texts(cy)).toEqual(['before the outage', ...missed, 'after the outage', 'hello cy'])
 })
 
 /** The element is displayed and lies entirely inside the viewport (nothing to scroll or resize). */

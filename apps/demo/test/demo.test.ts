@@ -30,7 +30,9 @@ it('runs one node and the agent: page served, chat, DM, presence, bot answers', 
   await using ann = createClient(contract, { url: `ws://127.0.0.1:${node!.port}/rt`, role: 'user', auth: { name: 'ann' }, WebSocket: WS })
   const seen: string[] = []
   const dms: string[] = []
-  ann.on('message', (m) => seen.push(`${m.room} ${m.from}: ${m.text}`))
+  // Room messages are a history topic: the first answer says there was nothing to recover.
+  const general = ann.subscribe('messages', { room: 'general' }, (m, meta) => seen.push(`${m.room} ${m.from}: ${m.text} #${meta.offset}`))
+  expect(await general.ready).toMatchObject({ recovered: false, wasRecovering: false, offset: 0 })
   ann.on('dm', (d) => dms.push(`${d.from}->${d.to}: ${d.text}`))
   const presence: string[] = []
   await ann.subscribe('presence', (p) => presence.push(`${p.user} ${p.online ? 'on' : 'off'}`)).ready
@@ -44,8 +46,8 @@ it('runs one node and the agent: page served, chat, DM, presence, bot answers', 
 
   await ann.call.say({ room: 'general', text: 'hi @bot' })
   await until(() => seen.some((s) => s.startsWith('general bot:')), 'the bot to answer in #general')
-  expect(seen[0]).toBe('general ann: hi @bot')
-  expect(seen[1]).toMatch(/^general bot: Hi @ann!/)
+  expect(seen[0]).toBe('general ann: hi @bot #1')
+  expect(seen[1]).toMatch(/^general bot: Hi @ann!.* #2$/)
 
   await ann.call.dm({ to: 'bot', text: 'stats' })
   await until(() => dms.length >= 2, 'the bot to answer the DM')

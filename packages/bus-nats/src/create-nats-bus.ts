@@ -1,6 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 import { RtError, type Bus, type BusStatus, type BusSubscription } from '@rt/contract'
 import { connectWithRetry } from './connect-with-retry.js'
+import { createJetStreamHistory, type NatsHistory, type NatsHistoryOptions } from './jetstream-history.js'
 import { watchStatus } from './watch-status.js'
 
 interface CommonOptions {
@@ -8,6 +9,8 @@ interface CommonOptions {
   prefix?: string
   /** Receives NATS errors and errors thrown by subscription handlers. @default writes them to stderr */
   onError?: (error: unknown) => void
+  /** Where `bus.history` keeps topic history in JetStream (streams are created on first use). @default one file stream per topic size, 1 replica */
+  history?: NatsHistoryOptions
 }
 
 /** Options of {@link createNatsBus}: servers to connect to, or a connection you own. */
@@ -31,6 +34,8 @@ export type NatsBusOptions = CommonOptions &
 export interface NatsBus extends Bus {
   readonly status: BusStatus
   onStatus(listener: (status: BusStatus) => void): () => void
+  /** Topic history in JetStream, shared by every node on this NATS; created on first use. */
+  readonly history: NatsHistory
 }
 
 /** Publishes queued before the first connection stop being kept beyond this many bytes. */
@@ -162,7 +167,17 @@ export function createNatsBus(options: NatsBusOptions): NatsBus {
     else await c.close().catch(() => {})
   }
 
+  let history: NatsHistory | undefined
+  const connection = async () => {
+    const c = nc ?? (await connecting)
+    if (!c || closed) throw new RtError('UNAVAILABLE', 'nats bus is closed')
+    return c
+  }
+
   return {
+    get history() {
+      return (history ??= createJetStreamHistory(connection, prefix, options.history))
+    },
     get status() {
       return status
     },
@@ -220,6 +235,7 @@ export function createNatsBus(options: NatsBusOptions): NatsBus {
       if (!closed) {
         closed = true
         stop.abort()
+        void history?.close()
         closing = shutdown()
       }
       return closing!

@@ -1,2 +1,3 @@
 export { createNatsBus } from './create-nats-bus.js'
 export type { NatsBus, NatsBusOptions } from './create-nats-bus.js'
+export type { NatsHistory, NatsHistoryOptions } from './jetstream-history.js'

@@ -162,7 +162,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       case 'event':
         return dispatch(f.n, f.d)
       case 'pub':
-        return subscriptions.publication(f.n, f.k, f.d)
+        return subscriptions.publication(f)
       case 'ping':
         return s.send(PONG)
       case 'welcome':

@@ -7,11 +7,16 @@ export type {
   Client,
   ClientOptions,
   ClientState,
+  HistorySubscribeOptions,
+  HistorySubscription,
+  PlainMeta,
   StateChange,
+  SubscribedInfo,
   SubscribeOptions,
   Subscription,
+  TopicMeta,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js'
 export { CloseCode, RtError } from '@rt/contract'
-export type { RtErrorCode } from '@rt/contract'
+export type { RtErrorCode, StreamPosition } from '@rt/contract'

@@ -1,11 +1,27 @@
-import { RtError, errorFromFrame, stableKey, type Encoder, type ErrorFrame, type Frame, type ResultFrame, type RoleView } from '@rt/contract'
+import {
+  RtError,
+  errorFromFrame,
+  stableKey,
+  type Encoder,
+  type ErrorFrame,
+  type Frame,
+  type PubFrame,
+  type ResultFrame,
+  type RoleView,
+  type SubAck,
+} from '@rt/contract'
 import { callEach, checkInbound } from './deliver.js'
-import type { SubscribeOptions, Subscription, WebSocketLike } from './types.js'
+import { StreamOrder } from './stream-order.js'
+import type { HistorySubscribeOptions, HistorySubscription, PlainMeta, SubscribedInfo, Subscription, WebSocketLike } from './types.js'
 
 interface SubEntry {
-  listener: (payload: unknown) => void
+  listener: (payload: unknown, meta: unknown) => void
   onError: ((error: RtError) => void) | undefined
+  onSubscribed: ((info: SubscribedInfo) => void) | undefined
 }
+
+/** A plain topic's `meta`: no position. */
+const PLAIN_META: PlainMeta = Object.freeze({})
 
 /** One stream (topic + params) this client wants, shared by every `subscribe` to it. */
 interface ClientSub {
@@ -15,8 +31,10 @@ interface ClientSub {
   /** The stream key the server acknowledged; undefined until then. */
   key: string | undefined
   entries: Set<SubEntry>
-  ready: Promise<void>
-  settle: { resolve: () => void; reject: (e: unknown) => void } | undefined
+  /** History topics only: the position, and the order publications are delivered in. */
+  order: StreamOrder | undefined
+  ready: Promise<SubscribedInfo | void>
+  settle: { resolve: (info: SubscribedInfo | void) => void; reject: (e: unknown) => void } | undefined
 }
 
 /** What the subscriptions need from their client. */
@@ -46,21 +64,24 @@ export class Subscriptions {
 
   constructor(private readonly link: SubscriptionsLink) {}
 
-  subscribe(topic: string, args: unknown[]): Subscription {
+  subscribe(topic: string, args: unknown[]): Subscription | HistorySubscription {
     const def = this.link.view.topics.get(topic)
     if (!def) throw new RtError('NOT_FOUND', `Topic "${topic}" is not in role "${this.link.role}"'s vocabulary`)
     const params = def.params ? args.shift() : undefined
     const listener = args[0] as (payload: unknown) => void
-    const opts = args[1] as SubscribeOptions | undefined
+    const opts = args[1] as HistorySubscribeOptions | undefined
     if (typeof listener !== 'function') throw new TypeError(`subscribe("${topic}") needs a listener function`)
     const id = `${topic}\n${stableKey(params)}`
-    const entry: SubEntry = { listener, onError: opts?.onError }
+    const history = def.history !== undefined
+    const entry: SubEntry = { listener, onError: opts?.onError, onSubscribed: history ? opts?.onSubscribed : undefined }
     // An unanswered subscription left by a quick unsubscribe is revived rather than duplicated.
     let sub = this.subs.get(id)
     if (sub) sub.entries.add(entry)
     else {
-      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set([entry]), ready: Promise.resolve(), settle: undefined }
-      created.ready = new Promise<void>((resolve, reject) => (created.settle = { resolve, reject }))
+      const created: ClientSub = { id, topic, params, key: undefined, entries: new Set([entry]), order: undefined, ready: Promise.resolve(), settle: undefined }
+      // `since` applies to a new subscription; one that joins a stream already held shares its position.
+      if (history) created.order = new StreamOrder(opts?.since ?? undefined, (payload, meta) => this.deliver(created, payload, meta), () => this.repair(created))
+      created.ready = new Promise<SubscribedInfo | void>((resolve, reject) => (created.settle = { resolve, reject }))
       created.ready.catch(() => {}) // observed through `ready` or onError; never an unhandled rejection
       this.subs.set(id, created)
       sub = created
@@ -77,7 +98,8 @@ export class Subscriptions {
       if (this.subs.get(owner.id) === owner) this.subs.delete(owner.id)
       this.leaveStream(owner)
     }
-    return Object.assign(unsubscribe, { ready: owner.ready })
+    const handle = Object.assign(unsubscribe, { ready: owner.ready })
+    return Object.defineProperty(handle, 'position', { get: () => owner.order?.position, enumerable: true }) as Subscription | HistorySubscription
   }
 
   /** Routes a result/error frame answering a `sub`; false if the id is not a subscription's. */
@@ -86,16 +108,22 @@ export class Subscriptions {
     if (!sub) return false
     this.acks.delete(f.id!)
     if (f.t === 'error') this.rejected(sub, errorFromFrame(f))
-    else this.acked(sub, (f.d as { k?: unknown } | undefined)?.k)
+    else this.acked(sub, (typeof f.d === 'object' && f.d !== null ? f.d : {}) as Partial<SubAck>)
     return true
   }
 
-  publication(topic: string, key: string, payload: unknown): void {
-    const set = this.streams.get(`${topic}\n${key}`)
-    const def = this.link.view.topics.get(topic)
+  publication(f: PubFrame): void {
+    const set = this.streams.get(`${f.n}\n${f.k}`)
+    const def = this.link.view.topics.get(f.n)
     if (!set || !def) return
-    const listeners = [...set].flatMap((sub) => [...sub.entries].map((e) => e.listener))
-    checkInbound(def.payload, payload, this.link.validate, `Message on "${topic}"`, this.link.report, (v) => callEach(listeners, v, this.link.report))
+    if (def.history === undefined) {
+      const listeners = [...set].flatMap((sub) => [...sub.entries].map((e) => (v: unknown) => e.listener(v, PLAIN_META)))
+      return checkInbound(def.payload, f.d, this.link.validate, `Message on "${f.n}"`, this.link.report, (v) => callEach(listeners, v, this.link.report))
+    }
+    if (typeof f.o !== 'number' || typeof f.e !== 'string') {
+      return this.link.report(new RtError('BAD_REQUEST', `Message on history topic "${f.n}" has no position`))
+    }
+    for (const sub of [...set]) sub.order?.publication(f.d, f.o, f.e)
   }
 
   /** A new connection: every wanted stream is subscribed again. */
@@ -110,6 +138,7 @@ export class Subscriptions {
   /** The link dropped: answers in flight will never come. */
   dropped(): void {
     this.acks.clear()
+    for (const sub of this.subs.values()) sub.order?.dropped()
   }
 
   /** The client closed for good: pending subscriptions reject with its reason. */
@@ -132,13 +161,36 @@ export class Subscriptions {
 
   private send(s: WebSocketLike, sub: ClientSub): void {
     const id = this.link.nextId()
-    const frame = this.link.encoder.encode(sub.params === undefined ? { t: 'sub', id, n: sub.topic } : { t: 'sub', id, n: sub.topic, q: sub.params })
+    const from = sub.order?.from
+    const frame = this.link.encoder.encode({
+      t: 'sub',
+      id,
+      n: sub.topic,
+      ...(sub.params === undefined ? {} : { q: sub.params }),
+      ...(from === undefined ? {} : { s: from }),
+    })
     if (this.link.tooLarge(frame)) return this.rejected(sub, new RtError('PAYLOAD_TOO_LARGE', `Params of "${sub.topic}" are larger than the server accepts`))
     this.acks.set(id, sub)
+    sub.order?.sent()
     s.send(frame)
   }
 
-  private acked(sub: ClientSub, key: unknown): void {
+  /** A hole in a history stream's offsets: subscribe again from the position, so the server replays what is missing. */
+  private repair(sub: ClientSub): void {
+    const s = this.link.open()
+    // Offline, the next connection's resubscribe recovers from the position anyway.
+    if (s && this.subs.get(sub.id) === sub) this.send(s, sub)
+  }
+
+  private deliver(sub: ClientSub, payload: unknown, meta: unknown): void {
+    const listeners = [...sub.entries].map((e) => (v: unknown) => e.listener(v, meta))
+    checkInbound(this.link.view.topics.get(sub.topic)!.payload, payload, this.link.validate, `Message on "${sub.topic}"`, this.link.report, (v) =>
+      callEach(listeners, v, this.link.report),
+    )
+  }
+
+  private acked(sub: ClientSub, ack: Partial<SubAck>): void {
+    const key = ack.k
     sub.key = typeof key === 'string' ? key : ''
     // Params a schema transforms can name a stream another subscription already has: share it.
     let set = this.streams.get(this.streamOf(sub))
@@ -149,8 +201,21 @@ export class Subscriptions {
       this.subs.delete(sub.id)
       return this.leaveStream(sub)
     }
-    sub.settle?.resolve()
+    const info = sub.order?.acked({ k: sub.key, ...ack })
+    sub.settle?.resolve(info)
     sub.settle = undefined
+    if (!info) return
+    for (const e of [...sub.entries]) {
+      try {
+        // An async onSubscribed (say, reloading from a database) must not become an unhandled rejection.
+        const r = e.onSubscribed?.(info) as unknown
+        if (r instanceof Promise) r.catch(this.link.report)
+      } catch (err) {
+        this.link.report(err)
+      }
+    }
+    // Held publications that follow the top (a stream that continues live) are delivered after onSubscribed.
+    sub.order!.drain()
   }
 
   private rejected(sub: ClientSub, error: RtError, quiet = false): void {

@@ -10,6 +10,7 @@ import type {
   ProcedureName,
   RoleOf,
   RtError,
+  StreamPosition,
   TopicName,
 } from '@rt/contract'
 import type { ReconnectOptions } from './backoff.js'
@@ -75,6 +76,25 @@ export interface SubscribeOptions {
   onError?: (error: RtError) => void
 }
 
+/** What a history topic's (re)subscription ended with: `onSubscribed`'s argument and what `ready` resolves with. */
+export interface SubscribedInfo {
+  /** Every publication after the position sent was delivered (possibly none). False when no position was sent. */
+  recovered: boolean
+  /** A position was sent with this subscription: it tried to recover. */
+  wasRecovering: boolean
+  /** The stream's top when the server answered: live publications continue after it. */
+  offset: number
+  epoch: string
+}
+
+/** Options of a history topic's subscription. */
+export interface HistorySubscribeOptions extends SubscribeOptions {
+  /** Called on every acknowledgement: the first subscribe, each resubscribe after a reconnect, each repair of a hole. */
+  onSubscribed?: (info: SubscribedInfo) => void
+  /** Start from a stored position (e.g. `sub.position` saved before a page reload). Applies when this creates the client's subscription to the stream. */
+  since?: StreamPosition | undefined
+}
+
 /** Stops the subscription when called. `ready` settles with the server's first answer. */
 export interface Subscription {
   (): void
@@ -82,10 +102,33 @@ export interface Subscription {
   readonly ready: Promise<void>
 }
 
+/** A history topic's subscription: `ready` resolves with the first acknowledgement's info. */
+export interface HistorySubscription {
+  (): void
+  /** Resolves with the first acknowledgement's info (as `onSubscribed` gets it); rejects as `Subscription['ready']` does. */
+  readonly ready: Promise<SubscribedInfo>
+  /** Position of the last publication delivered (or the top the server answered with); undefined before the first answer without `since`. */
+  readonly position: StreamPosition | undefined
+}
+
+/** A plain topic's listener `meta`: no position. */
+export interface PlainMeta {
+  readonly offset?: undefined
+  readonly epoch?: undefined
+}
+
+type IsHistory<M, T> = T extends keyof M ? (M[T] extends { history: object } ? true : false) : false
+
+/** The listener's second argument: the publication's position for a history topic. */
+export type TopicMeta<M, T> = IsHistory<M, T> extends true ? StreamPosition : PlainMeta
+
+type Listener<M, T, P> = (payload: P, meta: TopicMeta<M, T>) => void
+type OptionsOf<M, T> = IsHistory<M, T> extends true ? HistorySubscribeOptions : SubscribeOptions
+
 type SubscribeArgs<M, T, P> =
   ParamsIn<M, T> extends undefined
-    ? [listener: (payload: P) => void, options?: SubscribeOptions]
-    : [params: ParamsIn<M, T>, listener: (payload: P) => void, options?: SubscribeOptions]
+    ? [listener: Listener<M, T, P>, options?: OptionsOf<M, T>]
+    : [params: ParamsIn<M, T>, listener: Listener<M, T, P>, options?: OptionsOf<M, T>]
 
 /** Info passed with a state change. */
 export interface StateChange {
@@ -107,7 +150,10 @@ export interface Client<C extends AnyContract, R extends RoleOf<C>> extends Asyn
   /** Listens to an event; returns a function that stops listening. */
   on<E extends EventName<C, R>>(event: E, listener: (payload: PayloadOut<MessagesOf<C, R>, E>) => void): () => void
   /** Opts into a topic stream; restored after every reconnect. */
-  subscribe<T extends TopicName<C, R>>(topic: T, ...args: SubscribeArgs<MessagesOf<C, R>, T, PayloadOut<MessagesOf<C, R>, T>>): Subscription
+  subscribe<T extends TopicName<C, R>>(
+    topic: T,
+    ...args: SubscribeArgs<MessagesOf<C, R>, T, PayloadOut<MessagesOf<C, R>, T>>
+  ): IsHistory<MessagesOf<C, R>, T> extends true ? HistorySubscription : Subscription
   readonly state: ClientState
   onStateChange(listener: (change: StateChange) => void): () => void
   /** Id of the current connection (changes on every reconnect). */

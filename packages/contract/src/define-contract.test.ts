@@ -46,9 +46,37 @@ describe('defineContract', () => {
     expect(() => defineContract({ roles: { user: { serverToClient: { e: { payload: z.string(), params: z.string() } } } } } as never)).toThrow(
       /has params but is not a topic/,
     )
-    expect(() =>
-      defineContract({ roles: { user: { serverToClient: { t: { payload: z.string(), subscribe: true, history: { size: 10 } } } } } } as never),
-    ).toThrow(/topic history is not supported by this release/)
     expect(() => defineContract({ roles: { shared: {} } })).toThrow(/reserved/)
+  })
+
+  it('accepts history on a topic: size 1 … 10 000, ttlMs an optional positive integer', () => {
+    const c = defineContract({
+      roles: {
+        user: {
+          serverToClient: {
+            feed: { payload: z.string(), subscribe: true, params: z.object({ room: z.string() }), history: { size: 200, ttlMs: 600_000 } },
+            tiny: { payload: z.string(), subscribe: true, history: { size: 1 } },
+            big: { payload: z.string(), subscribe: true, history: { size: 10_000 } },
+          },
+        },
+      },
+    })
+    expect(indexContract(c).roles.get('user')!.topics.get('feed')!.history).toEqual({ size: 200, ttlMs: 600_000 })
+  })
+
+  it('rejects a malformed history, and history on an event', () => {
+    const topic = (history: unknown) => () =>
+      defineContract({ roles: { user: { serverToClient: { t: { payload: z.string(), subscribe: true, history } } } } } as never)
+    for (const size of [0, -1, 1.5, 10_001, '10', Number.NaN, undefined]) {
+      expect(topic({ size }), String(size)).toThrow('roles.user.serverToClient.t.history.size must be an integer from 1 to 10000')
+    }
+    for (const ttlMs of [0, -5, 2.5, '1000', Number.POSITIVE_INFINITY, null]) {
+      expect(topic({ size: 5, ttlMs }), String(ttlMs)).toThrow('roles.user.serverToClient.t.history.ttlMs must be a positive integer')
+    }
+    expect(topic(5)).toThrow('history must be { size, ttlMs? }')
+    expect(topic(null)).toThrow('history must be { size, ttlMs? }')
+    expect(() =>
+      defineContract({ roles: { user: { serverToClient: { e: { payload: z.string(), history: { size: 5 } } } } } } as never),
+    ).toThrow('roles.user.serverToClient.e has history but is not a topic (subscribe: true)')
   })
 })

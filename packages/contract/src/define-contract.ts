@@ -1,3 +1,4 @@
+import type { HistoryOptions } from './history.js'
 import { isSchema, type Schema } from './schema.js'
 
 /** A client→server procedure: validated `input`, validated `output`. */
@@ -17,6 +18,8 @@ export interface TopicDef {
   payload: Schema
   subscribe: true
   params?: Schema
+  /** Keep the last publications per stream, so a client that was away can recover them. See docs/history-and-recovery.md. */
+  history?: HistoryOptions
 }
 
 /** What one role (or `shared`) declares. */
@@ -97,11 +100,25 @@ function checkVocabulary(where: string, vocab: Vocabulary): void {
       if (m.params !== undefined && !isSchema(m.params)) {
         throw new TypeError(`defineContract: ${where}.serverToClient.${name}.params must be a schema`)
       }
-      if ('history' in m) {
-        throw new TypeError(`defineContract: ${where}.serverToClient.${name}: topic history is not supported by this release`)
-      }
+      if ('history' in m && m.history !== undefined) checkHistory(`${where}.serverToClient.${name}.history`, m.history)
     } else if ('params' in m && m.params !== undefined) {
       throw new TypeError(`defineContract: ${where}.serverToClient.${name} has params but is not a topic (subscribe: true)`)
+    } else if ('history' in m && m.history !== undefined) {
+      throw new TypeError(`defineContract: ${where}.serverToClient.${name} has history but is not a topic (subscribe: true)`)
     }
+  }
+}
+
+/** The most publications a topic may keep per stream. */
+const MAX_HISTORY_SIZE = 10_000
+
+function checkHistory(where: string, h: unknown): void {
+  if (typeof h !== 'object' || h === null) throw new TypeError(`defineContract: ${where} must be { size, ttlMs? }`)
+  const { size, ttlMs } = h as { size?: unknown; ttlMs?: unknown }
+  if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_HISTORY_SIZE) {
+    throw new TypeError(`defineContract: ${where}.size must be an integer from 1 to ${MAX_HISTORY_SIZE}`)
+  }
+  if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || (ttlMs as number) < 1)) {
+    throw new TypeError(`defineContract: ${where}.ttlMs must be a positive integer (milliseconds)`)
   }
 }

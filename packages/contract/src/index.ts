@@ -67,6 +67,7 @@ export type {
   WelcomeFrame,
   WireFrame,
 } from './protocol.js'
+export type { HistoryOptions, HistoryRead, HistoryReadOptions, HistoryStore, StoredPublication, StreamPosition } from './history.js'
 export { jsonEncoder } from './encoder.js'
 export type { Encoder, Frame } from './encoder.js'
 export { indexContract } from './role-view.js'

@@ -45,7 +45,8 @@ export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
 // ---- client → server -------------------------------------------------------------------
 export interface HelloFrame { t: 'hello'; v: number; role: string; auth?: unknown }
 export interface CallFrame { t: 'call'; id: number; p: string; d?: unknown }
-export interface SubFrame { t: 'sub'; id: number; n: string; q?: unknown }
+/** `s`: for a history topic, the position to recover from (`o` offset, `e` epoch). */
+export interface SubFrame { t: 'sub'; id: number; n: string; q?: unknown; s?: { o: number; e: string } }
 export interface UnsubFrame { t: 'unsub'; n: string; k: string }
 export interface PingFrame { t: 'ping' }
 export interface PongFrame { t: 'pong' }
@@ -57,8 +58,8 @@ export interface WelcomeFrame { t: 'welcome'; v: number; conn: string; node: str
 export interface ResultFrame { t: 'result'; id: number; d?: unknown }
 export interface ErrorFrame { t: 'error'; id?: number; code: RtErrorCode; message: string; data?: unknown }
 export interface EventFrame { t: 'event'; n: string; d: unknown }
-/** A topic message. `k` names the stream (canonical params key, '' without params). */
-export interface PubFrame { t: 'pub'; n: string; k: string; d: unknown }
+/** A topic message. `k` names the stream (canonical params key, '' without params); `o`/`e`: its position, history topics only. */
+export interface PubFrame { t: 'pub'; n: string; k: string; d: unknown; o?: number; e?: string }
 export interface GoawayFrame { t: 'goaway'; reason: string }
 export type ServerFrame = WelcomeFrame | ResultFrame | ErrorFrame | EventFrame | PubFrame | GoawayFrame | PingFrame | PongFrame
 
@@ -66,7 +67,12 @@ export type ServerFrame = WelcomeFrame | ResultFrame | ErrorFrame | EventFrame |
 export interface ValidationErrorData { issues: SchemaIssue[] }
 
 /** Acknowledgement of a `sub`: the stream key the server assigned. */
-export interface SubAck { k: string }
+/**
+ * Acknowledgement of a `sub`: the stream key the server assigned. For a history topic also `r`
+ * (recovered: every publication after the `s` position is delivered, replayed right after this
+ * ack), and `o`/`e`, the position live publications continue from (the replay ends there).
+ */
+export interface SubAck { k: string; r?: boolean; o?: number; e?: string }
 
 /** Every frame that crosses the wire, in either direction: what an `Encoder` encodes. */
 export type WireFrame = ClientFrame | ServerFrame

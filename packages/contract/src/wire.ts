@@ -33,6 +33,7 @@ export function parseClientFrame(raw: unknown): ClientFrame | null {
     case 'pong':
       return f as unknown as PingFrame | PongFrame
     case 'sub':
+      // `s` (a recovery position) is checked by the server's topic hub, which answers a malformed one with BAD_REQUEST and the sub's id.
       return isInt(f.id) && isName(f.n) ? (f as unknown as SubFrame) : null
     case 'unsub':
       return isName(f.n) && typeof f.k === 'string' ? (f as unknown as UnsubFrame) : null

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { CloseCode, RtError, jsonEncoder, type AnyContract } from '@rt/contract'
+import { CloseCode, RtError, jsonEncoder, type AnyContract, type Bus, type HistoryStore } from '@rt/contract'
 import { RoomRegistry, type NativeFanout } from '@rt/rooms'
 import { Addressing } from './cluster/addressing.js'
 import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
@@ -8,6 +8,8 @@ import { createPresence } from './cluster/presence.js'
 import { Connection, type NodeCore } from './connection.js'
 import { createFrameTable } from './dispatch.js'
 import { Handshakes } from './handshake.js'
+import { createMemoryHistory } from './history/memory-history.js'
+import { TopicHistory } from './topics/topic-history.js'
 import { TopicHub, type Authorize } from './topics/topic-hub.js'
 import { resolveLimits } from './limits.js'
 import { createMemoryBus } from './memory-bus.js'
@@ -26,6 +28,8 @@ function originCheck(origins: ServerOptions<AnyContract, BaseContext>['origins']
   const allowed = new Set(origins)
   return (origin) => origin !== undefined && allowed.has(origin)
 }
+
+const DONE: Promise<void> = Promise.resolve()
 
 /** Creates an @rt server node. Call `listen()` to start accepting connections. */
 export function createServer<C extends AnyContract, Ctx extends BaseContext>(options: ServerOptions<C, Ctx>): Server<C, Ctx> {
@@ -69,6 +73,24 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     ...(native && { native }),
     onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
   })
+  // Resolved on first use: a server whose contract has no history topic never opens a store.
+  let store: HistoryStore | undefined
+  let ownStore = false
+  const historyStore = (): HistoryStore => {
+    if (store) return store
+    store = options.history ?? (bus as Bus & { history?: HistoryStore }).history
+    if (!store) {
+      store = createMemoryHistory()
+      ownStore = true
+    }
+    return store
+  }
+  const history = new TopicHistory({
+    store: historyStore,
+    encode: (f) => encoder.encode(f),
+    flush: () => bus.flush(),
+    maxRecovery: limits.maxRecovery,
+  })
   const topicGates = (options.topics ?? {}) as Record<string, Record<string, { authorize?: Authorize } | undefined> | undefined>
   const topics = new TopicHub({
     bus,
@@ -81,6 +103,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     authorizer: (role, scope, topic) => (topicGates[role]?.[topic] ?? (scope === 'shared' ? topicGates.shared?.[topic] : undefined))?.authorize,
     maxSubscriptions: limits.maxSubscriptions,
     maxInputDepth: limits.maxInputDepth,
+    history,
     report: (e) => report(e, { where: 'listener' }),
   })
   let seq = 0
@@ -170,6 +193,8 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     topics.close()
     addressing.stop()
     directory.stop()
+    // A store given in the options, or the bus's own, belongs to whoever made it.
+    if (ownStore) await store?.close()
     await bus.close()
   }
 
@@ -184,7 +209,8 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   }
   const sharedTargets = targets(parts, null)
   const topicApi = (role: string | null) => ({
-    publish: (topic: string, payload: unknown, params?: unknown) => topics.publish(role, topic, payload, params),
+    publish: (topic: string, payload: unknown, params?: unknown) => topics.publish(role, topic, payload, params) ?? DONE,
+    history: (topic: string, ...args: unknown[]) => topics.history(role, topic, args),
     subscribe: (topic: string, ...args: unknown[]) => {
       const listener = args.pop() as Parameters<TopicHub['listen']>[4]
       if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function')

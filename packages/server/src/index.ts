@@ -1,5 +1,6 @@
 export { createServer } from './create-server.js'
 export { createMemoryBus, createMemoryHub } from './memory-bus.js'
+export { createMemoryHistory, type MemoryHistoryOptions } from './history/memory-history.js'
 export type { MemoryBusOptions, MemoryHub } from './memory-bus.js'
 export { DEFAULT_LIMITS } from './limits.js'
 export type { Limits } from './limits.js'
@@ -12,11 +13,16 @@ export type {
   ErrorContext,
   Handler,
   Handlers,
+  HistoryArgs,
+  HistoryPage,
+  HistoryQuery,
+  HistoryTopicName,
   MemberInfo,
   NodeInfo,
   Presence,
   PresenceEntry,
   PresenceEvent,
+  PublishResult,
   RoleConn,
   RoleScope,
   Room,

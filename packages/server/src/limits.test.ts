@@ -6,7 +6,7 @@ describe('resolveLimits', () => {
     expect(resolveLimits(undefined)).toEqual(DEFAULT_LIMITS)
     const off = resolveLimits({ maxConnections: Infinity, maxConnectionsPerIp: Infinity, byteRatePerSecond: Infinity, maxHandshakes: Infinity })
     expect([off.maxConnections, off.byteRatePerSecond, off.maxHandshakeBytes]).toEqual([Infinity, Infinity, 64 << 10])
-    for (const k of ['handshakeTimeoutMs', 'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'closeTimeoutMs', 'maxFrameBytes', 'maxBufferedBytes'] as const) {
+    for (const k of ['handshakeTimeoutMs', 'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'closeTimeoutMs', 'maxFrameBytes', 'maxBufferedBytes', 'maxRecovery'] as const) {
       expect(() => resolveLimits({ [k]: Infinity })).toThrow(`limits.${k} must be finite`)
     }
     expect(() => resolveLimits({ maxConnectionsPerIp: 0 })).toThrow('must be a positive number')

@@ -41,6 +41,8 @@ export interface Limits {
   maxConnections: number
   /** Sockets from one remote address, open or in their handshake; further upgrades get HTTP 429. @default Infinity (off) */
   maxConnectionsPerIp: number
+  /** Most publications one recovery replays (history topics); a client further behind is answered `recovered: false`. @default 1_000 */
+  maxRecovery: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -63,6 +65,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxHandshakes: 4_096,
   maxConnections: Infinity,
   maxConnectionsPerIp: Infinity,
+  maxRecovery: 1_000,
 })
 
 // Timers and sizes handed to transports must be finite: setTimeout(…, Infinity) fires at once.

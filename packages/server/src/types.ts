@@ -3,6 +3,8 @@ import type {
   Bus,
   Encoder,
   EventName,
+  HistoryStore,
+  StreamPosition,
   HandlerOutput,
   MessagesOf,
   ParamsIn,
@@ -104,6 +106,11 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   transport: Transport
   /** The cluster bus. @default an in-memory bus (single node) */
   bus?: Bus
+  /**
+   * Where topics declared with `history` keep their publications; closing the server does not close one given here.
+   * @default the bus's own store (`bus.history`, e.g. JetStream with @rt/bus-nats), else `createMemoryHistory()` (one node)
+   */
+  history?: HistoryStore
   /** Checks the client's hello; returns ctx (with `user.id`) or throws to refuse: 4001, 4003 for FORBIDDEN, 1013 (retry) for UNAVAILABLE/TIMEOUT/RATE_LIMITED. */
   authenticate: (input: AuthenticateInput<C>) => Ctx | Promise<Ctx>
   /** One handler per procedure: `handlers.<role>.<name>`, and `handlers.shared.<name>` for shared procedures. */
@@ -170,6 +177,33 @@ export interface Target<M, E extends string> {
 /** Params argument of a topic: required for a topic with params, absent otherwise. */
 export type ParamsArg<M, T> = ParamsIn<M, T> extends undefined ? [] : [params: ParamsIn<M, T>]
 
+type DefOf<M, K> = K extends keyof M ? M[K] : never
+
+/** What `publish` resolves with: the publication's position for a history topic, nothing for a plain one. */
+export type PublishResult<M, K> = DefOf<M, K> extends { history: object } ? Promise<StreamPosition> : Promise<void>
+
+/** The topics among `T` declared with `history`. */
+export type HistoryTopicName<M, T extends string> = Extract<{ [K in T]: DefOf<M, K> extends { history: object } ? K : never }[T], string>
+
+/** Options of `history(...)`. */
+export interface HistoryQuery {
+  /** At most this many publications; 0 returns only the top position. @default the topic's `history.size` */
+  limit?: number
+  /** Only publications after this position (the oldest `limit` of them); of another epoch, it is ignored. */
+  since?: StreamPosition
+}
+
+/** A page of a stream's history: publications newest last, and the stream's top position. */
+export interface HistoryPage<P> {
+  publications: { offset: number; payload: P }[]
+  /** The offset of the stream's newest publication (0 when it has none). */
+  offset: number
+  epoch: string
+}
+
+/** Arguments of `history(...)` after the topic: its params (for a topic with params), then options. */
+export type HistoryArgs<M, T> = ParamsIn<M, T> extends undefined ? [options?: HistoryQuery] : [params: ParamsIn<M, T>, options?: HistoryQuery]
+
 /** Metadata passed to server-side topic listeners. */
 export interface TopicMeta {
   topic: string
@@ -181,8 +215,13 @@ export type TopicListener<M, T> = (payload: PayloadOut<M, T>, params: ParamsOut<
 
 /** Publish and listen on a vocabulary's topics, across the cluster. */
 export interface TopicApi<M, T extends string> {
-  /** Delivers to every subscriber (clients and server listeners) on every node. Throws BAD_REQUEST if the payload breaks the contract. */
-  publish<K extends T>(topic: K, payload: PayloadIn<M, K>, ...params: ParamsArg<M, K>): void
+  /**
+   * Delivers to every subscriber (clients and server listeners) on every node. Throws BAD_REQUEST if the payload breaks the contract.
+   * A plain topic delivers before this returns; a history topic once stored, resolving with the position (rejects UNAVAILABLE if the store fails).
+   */
+  publish<K extends T>(topic: K, payload: PayloadIn<M, K>, ...params: ParamsArg<M, K>): PublishResult<M, K>
+  /** Reads a history topic's stream: its newest publications (or those after `since`), as published, and its top position. */
+  history<K extends HistoryTopicName<M, T>>(topic: K, ...args: HistoryArgs<M, K>): Promise<HistoryPage<PayloadIn<M, K>>>
   /** Listens on every stream of a topic (all params values). Returns a function that stops listening. */
   subscribe<K extends T>(topic: K, listener: TopicListener<M, K>): () => void
   /** Listens on one stream of a topic with params. */

@@ -14,6 +14,13 @@ export interface NatsServerOptions {
   monitorPort?: number
   /** Extra command-line arguments, e.g. cluster flags. */
   args?: string[]
+  /**
+   * Enables JetStream (`-js`) with file storage in this directory (`-sd`), kept across `restart()`
+   * and removed on dispose; `true` makes a fresh temporary one. @default off
+   */
+  jetstream?: boolean | { storeDir: string }
+  /** `server_name` (JetStream clustering needs a distinct one per server). @default nats-server's */
+  serverName?: string
 }
 
 /** A nats-server child process on 127.0.0.1, disposable with `await using`. */
@@ -32,6 +39,8 @@ export interface NatsServer {
 export interface NatsCluster {
   readonly servers: NatsServer[]
   readonly urls: string[]
+  /** HTTP monitoring port of each server (/routez, /jsz …). */
+  readonly monitorPorts: number[]
   /** Resolves once every server has a route to every other (again, after a restart). */
   routed(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
@@ -106,6 +115,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let dir: string | undefined
   const args = ['-a', HOST, '-p', String(port), ...(options.args ?? [])]
   if (options.monitorPort !== undefined) args.push('-m', String(options.monitorPort))
+  if (options.serverName !== undefined) args.push('--server_name', options.serverName)
+  let storeDir: string | undefined
+  if (options.jetstream) {
+    storeDir = options.jetstream === true ? mkdtempSync(join(tmpdir(), 'rt-nats-js-')) : options.jetstream.storeDir
+    args.push('-js', '-sd', storeDir)
+  }
   if (options.maxPayload !== undefined) {
     dir = mkdtempSync(join(tmpdir(), 'rt-nats-'))
     const conf = join(dir, 'nats.conf')
@@ -156,6 +171,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       disposed = true
       await end('SIGKILL')
       if (dir) rmSync(dir, { recursive: true, force: true })
+      if (storeDir) rmSync(storeDir, { recursive: true, force: true })
     },
   }
 }
@@ -180,8 +196,33 @@ async function waitForRoutes(monitorPorts: number[]): Promise<void> {
   }
 }
 
-/** Spawns `n` nats-servers routed into one cluster and waits until every route is up. */
-export async function startNatsCluster(n = 3): Promise<NatsCluster> {
+/** Polls each server's /jsz until every one knows the JetStream meta leader (streams can be created then). */
+async function waitForJetStream(monitorPorts: number[]): Promise<void> {
+  const end = Date.now() + 3 * START_TIMEOUT_MS
+  for (;;) {
+    const leaders = await Promise.all(
+      monitorPorts.map(async (p) => {
+        try {
+          const res = await fetch(`http://${HOST}:${p}/jsz`)
+          return ((await res.json()) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader ?? ''
+        } catch {
+          return ''
+        }
+      }),
+    )
+    if (leaders.every((l) => l !== '' && l === leaders[0])) return
+    if (Date.now() > end) throw new Error(`JetStream meta leader not agreed: ${leaders.join(', ')}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export interface NatsClusterOptions {
+  /** JetStream on every server (file storage in a temporary dir per server, kept across restarts). @default false */
+  jetstream?: boolean
+}
+
+/** Spawns `n` nats-servers routed into one cluster and waits until every route (and, with JetStream, the meta leader) is up. */
+export async function startNatsCluster(n = 3, options: NatsClusterOptions = {}): Promise<NatsCluster> {
   const clusterPorts: number[] = []
   const monitorPorts: number[] = []
   for (let i = 0; i < n; i++) {
@@ -197,12 +238,18 @@ export async function startNatsCluster(n = 3): Promise<NatsCluster> {
     for (let i = 0; i < n; i++) {
       const routes = clusterPorts.filter((_, j) => j !== i).map((p) => `nats://${HOST}:${p}`)
       const args = ['--cluster', `nats://${HOST}:${clusterPorts[i]}`, '--cluster_name', name, '--routes', routes.join(',')]
-      servers.push(await startNatsServer({ args, monitorPort: monitorPorts[i]! }))
+      const js = options.jetstream ? { jetstream: true, serverName: `${name}-s${i}` } : {}
+      servers.push(await startNatsServer({ args, monitorPort: monitorPorts[i]!, ...js }))
     }
     await waitForRoutes(monitorPorts)
+    if (options.jetstream) await waitForJetStream(monitorPorts)
   } catch (e) {
     await dispose()
     throw e
   }
-  return { servers, urls: servers.map((s) => s.url), routed: () => waitForRoutes(monitorPorts), [Symbol.asyncDispose]: dispose }
+  const routed = async () => {
+    await waitForRoutes(monitorPorts)
+    if (options.jetstream) await waitForJetStream(monitorPorts)
+  }
+  return { servers, urls: servers.map((s) => s.url), monitorPorts, routed, [Symbol.asyncDispose]: dispose }
 }

@@ -65,6 +65,9 @@ async function start(cmd: string, args: (port: number) => string[], scheme: stri
 /** Our own nats-server on a free port, so results do not depend on a shared one. */
 export const startNats = () => start(NATS, (p) => ['-a', '127.0.0.1', '-p', String(p)], 'nats')
 
+/** The same with JetStream, file storage in `storeDir` (the history benchmark). */
+export const startNatsJetStream = (storeDir: string) => start(NATS, (p) => ['-a', '127.0.0.1', '-p', String(p), '-js', '-sd', storeDir], 'nats')
+
 /** Our own redis-server on a free port, no persistence. */
 export const startRedis = () =>
   start(REDIS, (p) => ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], 'redis')

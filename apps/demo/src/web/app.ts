@@ -2,7 +2,7 @@
 import { createClient, type Client } from '@rt/client'
 import { ROOM_NAME, contract, type Contract } from '../contract.js'
 import { $, avatar, explain, notice } from './dom.js'
-import { addLine, render, renderActivity, renderConn, renderDms, renderHead, renderOnline, renderRooms } from './render.js'
+import { addLine, render, renderActivity, renderConn, renderDms, renderHead, renderMessages, renderOnline, renderRooms } from './render.js'
 import { config, keyOf, reset, state, type Activity } from './state.js'
 
 // Every node of the cluster; the page starts on the one that served it and moves on after a drop.
@@ -11,6 +11,8 @@ const urls = config.nodes.map((n) => `${scheme}://${location.hostname}:${n.port 
 
 let client: Client<Contract, 'user'> | undefined
 let stopActivity: (() => void) | undefined
+/** The `messages` stream of every room we are in: kept across reconnections by the client itself. */
+const following = new Map<string, () => void>()
 let lastTyping = 0
 
 function start(name: string): void {
@@ -28,10 +30,6 @@ function start(name: string): void {
   ;(window as unknown as { rtDemo: unknown }).rtDemo = { client: c } // for poking around in devtools
 
   // Events: the server picks who gets them.
-  c.on('message', (m) => {
-    addLine(`room:${m.room}`, m)
-    if (state.view.kind === 'room' && state.view.name === m.room) stopTyping(m.from)
-  })
   c.on('dm', (d) => {
     const peer = d.from === state.me ? d.to : d.from
     state.dmPeers.add(peer)
@@ -74,6 +72,7 @@ function start(name: string): void {
 /** After every (re)connection: rejoin our rooms (a new connection has none), then fetch what the page shows. */
 async function resync(c: Client<Contract, 'user'>): Promise<void> {
   if (state.joined.size === 0) state.joined.add('general')
+  for (const room of state.joined) follow(c, room)
   // Called from the `open` state change: these joins go out before the calls that waited
   // offline (say, a message typed while reconnecting), so those find us in the room again.
   const rejoin = Promise.all([...state.joined].map(async (room) => state.roomMembers.set(room, (await c.call.join({ room })).members)))
@@ -101,6 +100,60 @@ function refreshWho(): void {
       renderOnline()
     } catch {}
   }, 150)
+}
+
+/**
+ * A room's messages: a topic with history. The page shows the room's last messages (`recent`),
+ * then subscribes from the position right after them, so nothing said in between is lost or
+ * shown twice. After a reconnection the client resubscribes from the last message it delivered,
+ * so what was said meanwhile arrives once, in order. When the server no longer has all of it
+ * (`recovered: false`), the page says so.
+ */
+function follow(c: Client<Contract, 'user'>, room: string): void {
+  if (following.has(room)) return
+  const key = `room:${room}`
+  let stop: (() => void) | undefined
+  let stopped = false
+  following.set(room, () => {
+    stopped = true
+    stop?.()
+  })
+  void (async () => {
+    let since: { offset: number; epoch: string } | undefined
+    try {
+      const recent = await c.call.recent({ room })
+      if (stopped) return
+      state.lines.set(key, recent.messages) // the room as it stands (none of it unread), replacing what a rejoin left
+      if (key === keyOf(state.view)) renderMessages()
+      since = { offset: recent.offset, epoch: recent.epoch }
+    } catch {
+      // No history to show: follow from now on.
+    }
+    if (stopped) return
+    stop = c.subscribe(
+      'messages',
+      { room },
+      (m) => {
+        addLine(key, m)
+        if (state.view.kind === 'room' && state.view.name === m.room) stopTyping(m.from)
+      },
+      {
+        ...(since && { since }),
+        onSubscribed: ({ recovered, wasRecovering }) => {
+          if (wasRecovering && !recovered) addLine(key, { from: 'system', text: `Messages sent to #${room} while you were away could not be recovered`, at: Date.now(), system: true })
+        },
+        onError: (e) => {
+          following.delete(room)
+          notice(explain(e))
+        },
+      },
+    )
+  })()
+}
+
+function unfollow(room: string): void {
+  following.get(room)?.()
+  following.delete(room)
 }
 
 function stopTyping(user: string): void {
@@ -155,12 +208,15 @@ async function openRoom(name: string): Promise<void> {
   render()
   $('text').focus()
   if (state.joined.has(name) || !client) return
+  // Follow first: nothing said between the join and the subscription is missed.
+  follow(client, name)
   try {
     const { members } = await client.call.join({ room: name })
     state.joined.add(name)
     state.roomMembers.set(name, members)
     render()
   } catch (e) {
+    if (!state.joined.has(name)) unfollow(name)
     notice(explain(e))
   }
 }
@@ -182,6 +238,7 @@ async function leaveRoom(): Promise<void> {
   try {
     const { members } = await client.call.leave({ room: view.name })
     state.joined.delete(view.name)
+    unfollow(view.name)
     state.roomMembers.set(view.name, members)
     addLine(`room:${view.name}`, { from: state.me, text: `You left #${view.name}`, at: Date.now(), system: true })
     render()
@@ -202,6 +259,7 @@ function showLogin(error = ''): void {
   const c = client
   client = undefined
   stopActivity = undefined
+  following.clear() // the client closes below, and its subscriptions with it
   showLists(false)
   void c?.close()
   sessionStorage.removeItem('rt-demo-name')

@@ -4,7 +4,7 @@ import type { MessagesOf, PayloadOut } from '@rt/contract'
 import type { Contract } from '../contract.js'
 
 type Msgs = MessagesOf<Contract, 'user'>
-export type Message = PayloadOut<Msgs, 'message'>
+export type Message = PayloadOut<Msgs, 'messages'>
 export type Dm = PayloadOut<Msgs, 'dm'>
 export type Activity = PayloadOut<Msgs, 'activity'>
 

@@ -1,10 +1,11 @@
-import { RtError, toRtError, type Bus, type Frame, type RoleView, type ServerFrame, type SubFrame, type TopicDef, type UnsubFrame } from '@rt/contract'
+import { RtError, toRtError, type Bus, type Frame, type RoleView, type ServerFrame, type StreamPosition, type SubFrame, type TopicDef, type UnsubFrame } from '@rt/contract'
 import { ContractViolation, encodeEnvelope, validateSync } from '@rt/contract/internal'
 import type { NativeFanout } from '@rt/rooms'
 import type { Connection } from '../connection.js'
 import { subjects } from '../cluster/subjects.js'
 import { streamKey, streamKeySync, type StreamKey } from './stream-key.js'
-import { TopicRoutes, type Stream, type TopicListener } from './topic-routes.js'
+import { checkSince, TopicHistory, type SincePosition } from './topic-history.js'
+import { TopicRoutes, type Captured, type Stream, type TopicListener } from './topic-routes.js'
 
 /** `(params, ctx, conn) => boolean`: may this connection subscribe to this stream? */
 export type Authorize = (params: unknown, ctx: unknown, conn: Connection) => boolean | Promise<boolean>
@@ -22,6 +23,8 @@ export interface TopicHubOptions {
   /** Deepest params accepted from a client (`limits.maxInputDepth`). */
   maxInputDepth: number
   native?: NativeFanout<Connection>
+  /** History of topics declared with `history`; without it they behave as plain topics. */
+  history?: TopicHistory
   report: (error: unknown) => void
 }
 
@@ -61,7 +64,10 @@ export class TopicHub {
     try {
       const found = this.resolve(conn.role, f.n)
       if (!found) throw new RtError('NOT_FOUND', `Unknown topic "${f.n}"`)
-      if ((this.perConn.get(conn)?.size ?? 0) >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
+      const history = found.def.history && this.o.history
+      const since = history ? checkSince(f.s) : undefined
+      // A sub with a position may be a hole repair of a stream it has: counted below, once its key is known.
+      if (!since && (this.perConn.get(conn)?.size ?? 0) >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
       let k: StreamKey
       try {
         k = await streamKey(found.def, f.q, this.o.maxInputDepth)
@@ -75,6 +81,7 @@ export class TopicHub {
       if (gate && !(await gate(params, conn.ctx, conn))) throw new RtError('FORBIDDEN', `Not allowed to subscribe to "${f.n}"`)
       if (conn.closed) return
       const subject = subjects.topic(found.scope, f.n, key)
+      if (history) return await this.recover(conn, f, found.scope, found.def, key, subject, since)
       let mine = this.perConn.get(conn)
       if (!mine) this.perConn.set(conn, (mine = new Map()))
       if (!mine.has(subject)) {
@@ -90,6 +97,47 @@ export class TopicHub {
       if (err.code === 'INTERNAL') this.o.report(err.cause ?? err)
       conn.sendError(f.id, err)
     }
+  }
+
+  /**
+   * Subscribes a connection to a history stream, from `since` or from now. Live frames of the
+   * stream are captured before the store is read (one read for every connection recovering the
+   * same position, see `TopicHistory.recover`); then, with no await in between, the connection
+   * gets the ack `{ k, r, o, e }`, the replay (offsets after `since`, oldest first; nothing unless
+   * recovered), the captured frames past the read's top, and joins the live stream. A stream the
+   * connection already has (a hole repair) is left for the time of it.
+   */
+  private async recover(conn: Connection, f: SubFrame, scope: string, def: TopicDef, key: string, subject: string, since: SincePosition | undefined): Promise<void> {
+    const history = this.o.history!
+    let mine = this.perConn.get(conn)
+    if (!mine) this.perConn.set(conn, (mine = new Map()))
+    if (!mine.has(subject) && mine.size >= this.o.maxSubscriptions) throw new RtError('RATE_LIMITED', 'Too many subscriptions')
+    const s = this.routes.stream(scope, f.n, def.payload, key)
+    if (mine.get(subject) === s && s.conns.delete(conn)) this.o.native?.unsubscribe(conn, s.subject)
+    mine.set(subject, s)
+    const capture = () => {
+      const held = this.routes.capture(s)
+      return { held, stop: () => this.routes.uncapture(s, held) }
+    }
+    try {
+      await history.recover(subject.slice('topic.'.length), def.history!, since, capture, ({ read, recovered }, held) => {
+        // Gone or unsubscribed meanwhile: nothing to send, and the stream is not joined.
+        if (conn.closed || this.perConn.get(conn)?.get(subject) !== s) return
+        const top = read.top
+        const replay = recovered ? history.replay(read, f.n, key) : [] // before the ack: a bad stored payload fails the sub whole
+        conn.send(this.o.encode({ t: 'result', id: f.id, d: { k: key, r: recovered, o: top.offset, e: top.epoch } }))
+        for (const frame of replay) conn.send(frame)
+        for (const c of after(held, top)) conn.send(c.frame)
+        s.conns.add(conn)
+        this.o.native?.subscribe(conn, s.subject)
+      })
+    } catch (e) {
+      if (this.perConn.get(conn)?.get(subject) === s && !s.conns.has(conn)) this.leave(conn, subject)
+      const err = toRtError(e)
+      if (err.code === 'UNAVAILABLE') this.o.report(err)
+      throw err
+    }
+    this.routes.release(s)
   }
 
   unsubscribeConn(conn: Connection, f: UnsubFrame): void {
@@ -113,17 +161,43 @@ export class TopicHub {
     this.routes.release(s)
   }
 
-  /** Publishes to every subscriber of the stream on every node, clients and server listeners. */
-  publish(role: string | null, topic: string, payload: unknown, params: unknown): void {
+  /**
+   * Publishes to every subscriber of the stream on every node, clients and server listeners:
+   * at once for a plain topic; for a history topic once the store has appended it, resolving with
+   * its position. Throws at once if the payload or params break the contract.
+   */
+  publish(role: string | null, topic: string, payload: unknown, params: unknown): Promise<StreamPosition> | undefined {
     const { def, scope } = this.own(role, topic, ContractViolation)
     const what = `publish("${topic}")`
     const { key } = streamKeySync(def, params, what, ContractViolation)
     const checked = validateSync(def.payload, payload, `${what}: payload`, ContractViolation)
     if (!checked.ok) throw checked.error
+    const subject = subjects.topic(scope, topic, key)
+    if (def.history && this.o.history) {
+      return this.o.history.append(subject.slice('topic.'.length), TopicHistory.encodePayload(payload), def.history, (pos) => {
+        const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload, o: pos.offset, e: pos.epoch })
+        this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame))
+        this.routes.local(scope, topic, key, frame, checked.value, pos)
+      })
+    }
     const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload })
-    this.o.bus.publish(subjects.topic(scope, topic, key), encodeEnvelope(this.o.nodeId, key, frame))
+    this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame))
     // Clients here get the frame; listeners here the value just validated: no decode, no second check.
     this.routes.local(scope, topic, key, frame, checked.value)
+  }
+
+  /** `srv.history(...)`: a page of a history topic's stream. */
+  history(role: string | null, topic: string, args: unknown[]): ReturnType<TopicHistory['query']> {
+    try {
+      const { def, scope } = this.own(role, topic, RtError)
+      if (!def.history || !this.o.history) throw new RtError('BAD_REQUEST', `history("${topic}"): the topic is declared without history`)
+      const params = def.params ? args[0] : undefined
+      const options = (def.params ? args[1] : args[0]) as Parameters<TopicHistory['query']>[2]
+      const { key } = streamKeySync(def, params, `history("${topic}")`)
+      return this.o.history.query(subjects.topic(scope, topic, key).slice('topic.'.length), def.history, options)
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
   /** Server-side listener on one stream (params given) or on every stream of a topic. */
@@ -152,4 +226,10 @@ export class TopicHub {
     this.routes.close()
     this.perConn.clear()
   }
+}
+
+/** Captured frames a recovery read did not include, in offset order (another epoch's as they came). */
+function after(held: readonly Captured[], top: StreamPosition): Captured[] {
+  const later = held.filter((c) => c.e !== top.epoch || c.o > top.offset)
+  return later.length > 1 ? later.sort((a, b) => (a.e === b.e ? a.o - b.o : 0)) : later
 }

@@ -16,6 +16,13 @@ export interface TopicRoutesOptions {
   report: (error: unknown) => void
 }
 
+/** A frame of a history topic held for a connection that is recovering, with its position. */
+export interface Captured {
+  frame: Frame
+  o: number
+  e: string
+}
+
 /** One stream (topic + params key) with local interest: its clients, and listeners on it alone. */
 export interface Stream {
   readonly interest: Interest
@@ -24,6 +31,8 @@ export interface Stream {
   readonly subject: string
   readonly conns: Set<Connection>
   readonly listeners: Set<TopicListener>
+  /** Connections recovering (history topics): frames for them are held here until their replay is sent. */
+  readonly captures: Set<Captured[]>
   /** Its own bus subscription, held while no whole-topic subscription serves it. */
   sub: BusSubscription | undefined
   /** Fed by the topic's `.*` subscription instead of its own. */
@@ -65,7 +74,7 @@ export class TopicRoutes {
     const i = this.interest(scope, topic, payload)
     let s = i.streams.get(key)
     if (s) return s
-    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), sub: undefined, viaAll: i.all.size > 0 }
+    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), captures: new Set(), sub: undefined, viaAll: i.all.size > 0 }
     if (!s.viaAll) s.sub = this.subscribe(s.subject, this.fromStream(s))
     i.streams.set(key, s)
     return s
@@ -74,7 +83,7 @@ export class TopicRoutes {
   /** A stream that lost a subscriber: gone, with its subscription, once nothing here wants it. */
   release(s: Stream): void {
     const i = s.interest
-    if (s.conns.size > 0 || s.listeners.size > 0 || i.streams.get(s.key) !== s) return
+    if (s.conns.size > 0 || s.listeners.size > 0 || s.captures.size > 0 || i.streams.get(s.key) !== s) return
     i.streams.delete(s.key)
     this.unsubscribe(s.sub)
     s.sub = undefined
@@ -91,12 +100,24 @@ export class TopicRoutes {
     }
   }
 
+  /** Starts holding the stream's frames for one recovering connection; `uncapture` ends it. */
+  capture(s: Stream): Captured[] {
+    const held: Captured[] = []
+    s.captures.add(held)
+    return held
+  }
+
+  uncapture(s: Stream, held: Captured[]): void {
+    s.captures.delete(held)
+    this.release(s)
+  }
+
   /** A publish made on this node: its frame to local clients, the validated value to listeners. */
-  local(scope: string, topic: string, key: string, frame: Frame, value: unknown): void {
+  local(scope: string, topic: string, key: string, frame: Frame, value: unknown, pos?: { offset: number; epoch: string }): void {
     const i = this.interests.get(`${scope}\n${topic}`)
     if (!i) return
     const s = i.streams.get(key)
-    if (s) this.toConns(s, frame)
+    if (s) this.toConns(s, frame, pos && { o: pos.offset, e: pos.epoch })
     this.toListeners(i, s, true, key, value, this.o.nodeId)
   }
 
@@ -201,10 +222,24 @@ export class TopicRoutes {
     this.toListeners(i, s, all, env.header, checked.value, env.origin)
   }
 
-  private toConns(s: Stream, frame: Frame): void {
+  private toConns(s: Stream, frame: Frame, pos?: { o: number; e: string }): void {
+    if (s.captures.size > 0) this.hold(s, frame, pos)
     if (s.conns.size === 0) return
     if (this.o.native) this.o.native.publish(s.subject, frame)
     else for (const c of s.conns) c.send(frame)
+  }
+
+  // Decoded once per frame, only while someone recovers: the position orders it against the replay.
+  private hold(s: Stream, frame: Frame, pos: { o: number; e: string } | undefined): void {
+    let p: { o?: unknown; e?: unknown } | undefined = pos
+    try {
+      p ??= this.o.decode(frame) as { o?: unknown; e?: unknown }
+    } catch (e) {
+      return this.o.report(e)
+    }
+    if (typeof p?.o !== 'number' || typeof p.e !== 'string') return
+    const c: Captured = { frame, o: p.o, e: p.e }
+    for (const held of s.captures) held.push(c)
   }
 
   private toListeners(i: Interest, s: Stream | undefined, all: boolean, key: string, payload: unknown, origin: string): void {

@@ -1,0 +1,199 @@
+import { RtError, toRtError, type Frame, type HistoryOptions, type HistoryRead, type HistoryStore, type ServerFrame, type StreamPosition } from '@rt/contract'
+import type { Captured } from './topic-routes.js'
+
+export interface TopicHistoryOptions {
+  /** The store, resolved on first use: a server with no history topic never touches it. */
+  store: () => HistoryStore
+  encode: (frame: ServerFrame) => Frame
+  /** Resolves once this node's bus subscriptions made so far are in place (`bus.flush`). */
+  flush: () => Promise<void>
+  /** `limits.maxRecovery`: most publications one recovery replays. */
+  maxRecovery: number
+}
+
+/** A recovery position as a client sends it (`s` of a `sub` frame). */
+export interface SincePosition {
+  o: number
+  e: string
+}
+
+/** Live frames of a stream held from before a recovery read starts until its connections join. */
+export interface Capture {
+  held: readonly Captured[]
+  stop(): void
+}
+
+interface Batch {
+  waiters: ((read: HistoryRead | undefined, held: readonly Captured[], err?: unknown) => void)[]
+}
+
+/** What a recovery read found: the read, and whether it holds every publication after the position. */
+export interface Recovery {
+  read: HistoryRead
+  recovered: boolean
+}
+
+/** One page of `srv.history(...)`: newest last, and the stream's top position. */
+export interface HistoryPage {
+  publications: { offset: number; payload: unknown }[]
+  offset: number
+  epoch: string
+}
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+/**
+ * Checks the `s` of a `sub` frame (client-controlled): absent, or `{ o: safe integer ≥ 0, e: 1–64
+ * characters }`. Anything else is BAD_REQUEST.
+ */
+export function checkSince(s: unknown): SincePosition | undefined {
+  if (s === undefined) return undefined
+  const p = typeof s === 'object' && s !== null && !Array.isArray(s) ? (s as Record<string, unknown>) : undefined
+  const o = p?.o
+  const e = p?.e
+  if (typeof o !== 'number' || !Number.isSafeInteger(o) || o < 0 || typeof e !== 'string' || e.length === 0 || e.length > 64) {
+    throw new RtError('BAD_REQUEST', 'Invalid recovery position: `s` must be { o: a non-negative integer, e: a string of 1-64 characters }')
+  }
+  return { o, e }
+}
+
+/**
+ * Topic history on one node, over a `HistoryStore`: appends serialised per stream (so this node's
+ * publishes go out in offset order), recovery reads coalesced per (stream, position), and the
+ * server's own history queries. Stream names are the bus subject without its `topic.` prefix.
+ */
+export class TopicHistory {
+  private readonly chains = new Map<string, Promise<StreamPosition>>()
+  /** Recovery reads in flight, by position and stream: a recovery asking meanwhile shares one. */
+  private readonly batches = new Map<string, Batch>()
+  private readonly replays = new WeakMap<HistoryRead, Frame[]>()
+
+  constructor(private readonly o: TopicHistoryOptions) {}
+
+  /** The payload as stored: UTF-8 JSON of what was published. */
+  static encodePayload(payload: unknown): Uint8Array {
+    return enc.encode(JSON.stringify(payload) ?? 'null')
+  }
+
+  /**
+   * Appends to `stream` after every earlier append of this node to it, then runs `deliver` with
+   * the position (still in turn, so deliveries follow offset order). Rejects with UNAVAILABLE when
+   * the store fails.
+   */
+  append(stream: string, data: Uint8Array, history: HistoryOptions, deliver: (pos: StreamPosition) => void): Promise<StreamPosition> {
+    const run = () =>
+      this.o
+        .store()
+        .append(stream, data, history)
+        .then(
+          (pos) => (deliver(pos), pos),
+          (e: unknown) => Promise.reject(new RtError('UNAVAILABLE', 'History store failed to append', undefined, { cause: e })),
+        )
+    const prev = this.chains.get(stream)
+    const p = prev ? prev.then(run, run) : run()
+    this.chains.set(stream, p)
+    const done = () => {
+      if (this.chains.get(stream) === p) this.chains.delete(stream)
+    }
+    p.then(done, done)
+    return p
+  }
+
+  /**
+   * Recovers one connection from `since` (or subscribes it from now, without): `deliver` runs
+   * with the read and the frames captured meanwhile, synchronously for every connection of the
+   * batch. One store read per (stream, position) for every connection that asks while it is in
+   * flight: the batch captures the stream's live frames (`capture`, called by the first one)
+   * before the read starts, and after the bus has this node's subscriptions in place, so what the
+   * read misses is in the capture, whenever a connection joined.
+   */
+  recover(stream: string, history: HistoryOptions, since: SincePosition | undefined, capture: () => Capture, deliver: (r: Recovery, held: readonly Captured[]) => void): Promise<void> {
+    const id = `${since?.o ?? ''}\n${stream}`
+    let batch = this.batches.get(id)
+    if (!batch) {
+      const b: Batch = { waiters: [] }
+      this.batches.set(id, (batch = b))
+      const cap = capture()
+      const start = () => {
+        const store = this.o.store()
+        return since === undefined ? store.read(stream, { limit: 0, history }) : store.read(stream, { after: since.o, limit: this.o.maxRecovery, history })
+      }
+      const settle = (read: HistoryRead | undefined, err?: unknown) => {
+        if (this.batches.get(id) === b) this.batches.delete(id)
+        try {
+          for (const w of b.waiters) w(read, cap.held, err)
+        } finally {
+          cap.stop()
+        }
+      }
+      // This node's appends the read saw may not be delivered yet: they go into the capture first.
+      const delivered = (read: HistoryRead) => {
+        const tail = this.chains.get(stream)
+        return tail ? tail.then(() => read, () => read) : read
+      }
+      this.o.flush().then(start, start).then(delivered).then((read) => settle(read), (e: unknown) => settle(undefined, e))
+    }
+    return new Promise((resolve, reject) => {
+      batch.waiters.push((read, held, err) => {
+        if (!read) return reject(new RtError('UNAVAILABLE', 'History store failed to read', undefined, { cause: err }))
+        try {
+          deliver({ read, recovered: this.verdict(read, since) }, held)
+          resolve()
+        } catch (e) {
+          reject(e)
+        }
+      })
+    })
+  }
+
+  /** All or nothing: every publication after `since` is in the read, same epoch, at most `maxRecovery` of them. */
+  private verdict(read: HistoryRead, since: SincePosition | undefined): boolean {
+    if (!since) return false
+    const { top, oldest, publications } = read
+    const missed = top.offset - since.o
+    return (
+      since.e === top.epoch &&
+      missed >= 0 &&
+      missed <= this.o.maxRecovery &&
+      since.o + 1 >= oldest &&
+      publications.length === missed &&
+      (missed === 0 || publications[0]!.offset === since.o + 1)
+    )
+  }
+
+  /** The replayed publications of a read as `pub` frames, encoded once for every connection that shares it. */
+  replay(read: HistoryRead, topic: string, key: string): readonly Frame[] {
+    let frames = this.replays.get(read)
+    if (!frames) {
+      const e = read.top.epoch
+      frames = read.publications.map((p) => this.o.encode({ t: 'pub', n: topic, k: key, d: JSON.parse(dec.decode(p.data)), o: p.offset, e }))
+      this.replays.set(read, frames)
+    }
+    return frames
+  }
+
+  /** `srv.history(...)`: newest `limit` publications, or the oldest `limit` after `since` (same epoch). */
+  async query(stream: string, history: HistoryOptions, options: { limit?: number; since?: StreamPosition } = {}): Promise<HistoryPage> {
+    const limit = options.limit ?? history.size
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RtError('BAD_REQUEST', 'history: limit must be a non-negative integer')
+    const since = options.since
+    if (since !== undefined && (!Number.isSafeInteger(since.offset) || since.offset < 0 || typeof since.epoch !== 'string')) {
+      throw new RtError('BAD_REQUEST', 'history: since must be { offset: a non-negative integer, epoch: string }')
+    }
+    const store = this.o.store()
+    try {
+      let read = since ? await store.read(stream, { after: since.offset, limit, history }) : undefined
+      // Offsets of another epoch mean nothing: read as without `since` (the page's epoch says so).
+      if (!read || read.top.epoch !== since?.epoch) read = await store.read(stream, { limit, last: true, history })
+      return {
+        publications: read.publications.map((p) => ({ offset: p.offset, payload: JSON.parse(dec.decode(p.data)) as unknown })),
+        offset: read.top.offset,
+        epoch: read.top.epoch,
+      }
+    } catch (e) {
+      const err = toRtError(e)
+      throw err.code === 'INTERNAL' ? new RtError('UNAVAILABLE', 'History store failed to read', undefined, { cause: e }) : err
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { until } from '../harness.js'
+import { historyClient, type HistoryClient } from './history-client.js'
+import type { HistoryNode } from './node.js'
+import { PubLog, type StreamId } from './pub-log.js'
+
+export interface StormOptions {
+  clients: number
+  streams: StreamId[]
+  /** How long sockets are being killed. */
+  stormMs: number
+  /** One publication per node every this many ms, round robin over the streams. */
+  publishEveryMs: number
+  /** Sockets killed at each tick of 100 ms. */
+  killsPerTick: number
+}
+
+// Long enough away that each reconnect has publications to recover.
+const STORM_RECONNECT = { minDelayMs: 50, maxDelayMs: 250 }
+
+export interface StormFigures {
+  published: number
+  publishFailed: number
+  kills: number
+  resubscriptions: number
+  recovered: number
+  /** Publications delivered by replay after a resubscription (missed while away). */
+  replayed: number
+  deliveries: number
+  convergeMs: number
+}
+
+/** A steady publisher on every node; `stop()` waits for what is in flight. */
+export function publishers(nodes: HistoryNode[], streams: StreamId[], everyMs: number, log: PubLog) {
+  const inflight = new Set<Promise<void>>()
+  let seq = 0
+  const timers = nodes.map((node, i) =>
+    setInterval(() => {
+      const n = ++seq
+      const p = log.publish(node, i, n, streams[n % streams.length]!)
+      inflight.add(p)
+      void p.finally(() => inflight.delete(p))
+    }, everyMs),
+  )
+  return {
+    async stop() {
+      for (const t of timers) clearInterval(t)
+      await Promise.all(inflight)
+    },
+  }
+}
+
+/** Clients on random nodes, subscribed to every stream, resubscribing on a random node after each kill. */
+export async function stormClients(nodes: HistoryNode[], count: number, streams: StreamId[], reconnect = STORM_RECONNECT) {
+  const pick = () => nodes[Math.floor(Math.random() * nodes.length)]!.url
+  const clients: HistoryClient[] = []
+  for (let i = 0; i < count; i++) {
+    let first = true
+    clients.push(historyClient(`c${i}`, () => (first ? ((first = false), nodes[i % nodes.length]!.url) : pick()), reconnect))
+  }
+  await Promise.all(clients.map((c) => Promise.all(streams.map((s) => c.follow(s.topic, s.room)))))
+  return clients
+}
+
+/** Waits until every client is open and holds the top of every stream it follows. */
+export async function converged(clients: HistoryClient[], log: PubLog, timeoutMs: number, what: string) {
+  const last = (c: HistoryClient) => c.streams.every((r) => (r.got.at(-1)?.offset ?? 0) >= log.top(r))
+  await until(() => clients.every((c) => c.client.state === 'open' && last(c)), timeoutMs, what).catch(() => {
+    // Left to the assertions, which say what is missing.
+  })
+}
+
+/**
+ * The Centrifuge-style storm: publishers on every node, sockets cut at random every 100 ms, then
+ * quiet until everyone has caught up. Returns the clients and the figures; assertions are the caller's.
+ */
+export async function runStorm(nodes: HistoryNode[], o: StormOptions) {
+  const log = new PubLog()
+  const clients = await stormClients(nodes, o.clients, o.streams)
+  const pub = publishers(nodes, o.streams, o.publishEveryMs, log)
+  let kills = 0
+  const killer = setInterval(() => {
+    for (let k = 0; k < o.killsPerTick; k++) if (clients[Math.floor(Math.random() * clients.length)]!.kill()) kills++
+  }, 100)
+  await new Promise((r) => setTimeout(r, o.stormMs))
+  clearInterval(killer)
+  await pub.stop()
+  const t = Date.now()
+  await converged(clients, log, 10_000, 'every client to catch up after the storm')
+  const infos = clients.flatMap((c) => c.streams.flatMap((r) => r.infos.slice(1)))
+  const replayed = clients.flatMap((c) => c.streams.flatMap((r) => r.infos.slice(1).map((i) => Math.max(0, i.offset - (r.got[i.at - 1]?.offset ?? 0)))))
+  const figures: StormFigures = {
+    published: log.published,
+    publishFailed: log.failed,
+    kills,
+    resubscriptions: infos.length,
+    recovered: infos.filter((i) => i.recovered).length,
+    replayed: replayed.reduce((a, n) => a + n, 0),
+    deliveries: clients.reduce((a, c) => a + c.streams.reduce((b, r) => b + r.got.length, 0), 0),
+    convergeMs: Date.now() - t,
+  }
+  return { clients, log, figures }
+}
