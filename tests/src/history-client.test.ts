@@ -235,6 +235,37 @@ describe('history topics on the client', () => {
     expect(feed.infos).toHaveLength(1) // the repair's answer came after the unsubscribe
   })
 
+  it('asks again from its position when the server cannot reach its store (UNAVAILABLE), instead of ending the subscription', async () => {
+    await using srv = await scriptedServer()
+    await using c = client(srv.url)
+    const feed = recordFeed(c, { since: { offset: 4, epoch: 'E1' } })
+    const peer = await srv.peer(0)
+    const first = await peer.next(isSub)
+    peer.send({ t: 'error', id: first.id, code: 'UNAVAILABLE', message: 'History store failed to read' })
+    const second = await peer.next(isSub)
+    expect(second.s).toEqual({ o: 4, e: 'E1' }) // the same position: nothing is skipped
+    peer.send({ t: 'error', id: second.id, code: 'UNAVAILABLE', message: 'History store failed to read' })
+    const third = await peer.next(isSub)
+    peer.send(ack(third.id, 'r1', true, 5, 'E1'))
+    peer.send(feedPub(5))
+    expect(await feed.sub.ready).toEqual({ recovered: true, wasRecovering: true, offset: 5, epoch: 'E1' })
+    await until(() => feed.got.length >= 1, 'the replay')
+    expect(feed.texts()).toEqual(['m5'])
+  })
+
+  it('still ends a history subscription the server refuses for good (FORBIDDEN)', async () => {
+    await using srv = await scriptedServer()
+    await using c = client(srv.url)
+    const refused: unknown[] = []
+    c.subscribe('feed', { room: 'r1' }, () => {}, { onError: (e) => refused.push(e) })
+    const peer = await srv.peer(0)
+    const sub = await peer.next(isSub)
+    peer.send({ t: 'error', id: sub.id, code: 'FORBIDDEN', message: 'no' })
+    await until(() => refused.length === 1, 'the refusal')
+    await sleep(400) // longer than the first retry delay: nothing is sent again
+    expect(peer.frames.filter(isSub)).toEqual([])
+  })
+
   it('follows an epoch change, live and on a resubscribe', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)

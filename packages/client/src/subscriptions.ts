@@ -11,6 +11,7 @@ import {
   type SubAck,
 } from '@rt/contract'
 import { callEach, checkInbound } from './deliver.js'
+import { backoffDelay } from './backoff.js'
 import { StreamOrder } from './stream-order.js'
 import type { HistorySubscribeOptions, HistorySubscription, PlainMeta, SubscribedInfo, Subscription, WebSocketLike } from './types.js'
 
@@ -35,6 +36,8 @@ interface ClientSub {
   order: StreamOrder | undefined
   ready: Promise<SubscribedInfo | void>
   settle: { resolve: (info: SubscribedInfo | void) => void; reject: (e: unknown) => void } | undefined
+  /** History topics: `UNAVAILABLE` answers in a row (the server's store out of reach), for the retry's backoff. */
+  retries?: number | undefined
 }
 
 /** What the subscriptions need from their client. */
@@ -107,9 +110,27 @@ export class Subscriptions {
     const sub = f.id === undefined ? undefined : this.acks.get(f.id)
     if (!sub) return false
     this.acks.delete(f.id!)
-    if (f.t === 'error') this.rejected(sub, errorFromFrame(f))
-    else this.acked(sub, (typeof f.d === 'object' && f.d !== null ? f.d : {}) as Partial<SubAck>)
+    if (f.t === 'error') {
+      const error = errorFromFrame(f)
+      // A history stream whose store is out of reach for a moment (a NATS outage): ask again later,
+      // from the same position, instead of ending the subscription.
+      if (error.code === 'UNAVAILABLE' && sub.order) this.retry(sub)
+      else this.rejected(sub, error)
+    } else {
+      sub.retries = undefined
+      this.acked(sub, (typeof f.d === 'object' && f.d !== null ? f.d : {}) as Partial<SubAck>)
+    }
     return true
+  }
+
+  private retry(sub: ClientSub): void {
+    sub.retries = (sub.retries ?? 0) + 1
+    const timer = setTimeout(() => {
+      // Offline by then, the next connection's resubscribe asks again anyway.
+      const s = this.link.open()
+      if (s && this.subs.get(sub.id) === sub && ![...this.acks.values()].includes(sub)) this.send(s, sub)
+    }, backoffDelay(sub.retries, { minDelayMs: 250, maxDelayMs: 5_000 }))
+    ;(timer as { unref?: () => void }).unref?.()
   }
 
   publication(f: PubFrame): void {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { until } from '../harness.js'
 import { historyClient, type HistoryClient } from './history-client.js'
 import type { HistoryNode } from './node.js'
@@ -99,4 +100,30 @@ export async function runStorm(nodes: HistoryNode[], o: StormOptions) {
     convergeMs: Date.now() - t,
   }
   return { clients, log, figures }
+}
+
+/**
+ * Runs the storm on `nodes` (30 clients, 3 streams, 2 sockets cut every 100 ms) and asserts its
+ * outcome: every client has every publication of its streams exactly once, in offset order, and
+ * every resubscription said `recovered: true`.
+ */
+export async function stormRecovers(label: string, nodes: HistoryNode[], stormMs: number): Promise<void> {
+  const streams = ['a', 'b', 'c'].map((room) => ({ topic: 'feed' as const, room }))
+  const { clients, log, figures } = await runStorm(nodes, { clients: 30, streams, stormMs, publishEveryMs: 15, killsPerTick: 2 })
+  try {
+    console.log(`${label} storm`, JSON.stringify(figures))
+    expect(log.failures).toEqual([])
+    expect(log.conflicts).toEqual([])
+    expect(log.gaps()).toEqual([])
+    expect(clients.flatMap((cl) => cl.streams.flatMap((r) => log.checkComplete(cl.name, r)))).toEqual([])
+    expect(clients.flatMap((cl) => cl.errors)).toEqual([])
+    expect(figures.kills).toBeGreaterThan(stormMs / 100)
+    expect(figures.resubscriptions).toBeGreaterThanOrEqual(figures.kills * streams.length * 0.9)
+    expect(figures.recovered).toBe(figures.resubscriptions)
+    // The storm did make clients miss publications: recovery replayed them.
+    expect(figures.replayed).toBeGreaterThan(0)
+    for (const n of nodes) expect(n.errors).toEqual([])
+  } finally {
+    await Promise.all(clients.map((cl) => cl.close()))
+  }
 }
