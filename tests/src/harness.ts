@@ -81,6 +81,11 @@ export async function startServer(transport: TransportFactory, overrides: TestSe
     onError: (e) => errors.push(e),
     ...rest,
   } as ServerOptions<TestContract, Ctx>)
+  return listening(srv, errors)
+}
+
+/** Starts `srv` on its loopback port: the disposable handle every test node is (close is idempotent). */
+export async function listening<S extends { listen(): Promise<{ port: number }>; close(): Promise<void> }>(srv: S, errors: unknown[]) {
   const { port } = await srv.listen()
   return {
     srv,

@@ -92,6 +92,15 @@ function recordFeed(c: ReturnType<typeof client>, options: { since?: StreamPosit
   return { sub, got, infos, texts: () => got.map((g) => g.text) }
 }
 
+/** A feed subscription answered as a fresh stream (top 0, epoch E1): what most cases start from. */
+async function liveFeed(srv: Awaited<ReturnType<typeof scriptedServer>>, c: ReturnType<typeof client>) {
+  const feed = recordFeed(c)
+  const peer = await srv.peer(0)
+  const sub = await peer.next(isSub)
+  peer.send(ack(sub.id, 'r1', false, 0, 'E1'))
+  return { feed, peer, firstId: sub.id as number }
+}
+
 describe('history topics on the client', () => {
   it('subscribes without a position, resolves ready with the ack info and delivers live publications with their position', async () => {
     await using srv = await scriptedServer()
@@ -166,10 +175,7 @@ describe('history topics on the client', () => {
   it('drops duplicate publications', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)
-    const feed = recordFeed(c)
-    const peer = await srv.peer(0)
-    const sub = await peer.next(isSub)
-    peer.send(ack(sub.id, 'r1', false, 0, 'E1'))
+    const { feed, peer } = await liveFeed(srv, c)
     for (const o of [1, 2, 2, 1, 3, 3]) peer.send(feedPub(o))
     peer.send(feedPub(4))
     await until(() => feed.texts().includes('m4'), 'the last publication')
@@ -180,14 +186,11 @@ describe('history topics on the client', () => {
   it('repairs a hole with a new sub from the position and delivers the held publications once, in order', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)
-    const feed = recordFeed(c)
-    const peer = await srv.peer(0)
-    const sub1 = await peer.next(isSub)
-    peer.send(ack(sub1.id, 'r1', false, 0, 'E1'))
+    const { feed, peer, firstId } = await liveFeed(srv, c)
     for (const o of [1, 2, 4]) peer.send(feedPub(o))
     const repair = await peer.next(isSub)
     expect(repair).toMatchObject({ n: 'feed', q: { room: 'r1' }, s: { o: 2, e: 'E1' } })
-    expect(repair.id).not.toBe(sub1.id)
+    expect(repair.id).not.toBe(firstId)
     expect(feed.texts()).toEqual(['m1', 'm2']) // 4 is held, not delivered before 3
     expect(feed.sub.position).toEqual({ offset: 2, epoch: 'E1' })
     peer.send(feedPub(5)) // live, before the server handled the repair: held too, and no second repair
@@ -204,10 +207,7 @@ describe('history topics on the client', () => {
   it('tells onSubscribed when a hole cannot be recovered, and continues live from the top', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)
-    const feed = recordFeed(c)
-    const peer = await srv.peer(0)
-    const sub1 = await peer.next(isSub)
-    peer.send(ack(sub1.id, 'r1', false, 0, 'E1'))
+    const { feed, peer } = await liveFeed(srv, c)
     for (const o of [1, 2, 4]) peer.send(feedPub(o))
     const repair = await peer.next(isSub)
     peer.send(ack(repair.id, 'r1', false, 9, 'E1')) // 3 is no longer retained
@@ -221,10 +221,7 @@ describe('history topics on the client', () => {
   it('leaves the stream when unsubscribed while a repair is on its way', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)
-    const feed = recordFeed(c)
-    const peer = await srv.peer(0)
-    const sub1 = await peer.next(isSub)
-    peer.send(ack(sub1.id, 'r1', false, 0, 'E1'))
+    const { feed, peer } = await liveFeed(srv, c)
     for (const o of [1, 3]) peer.send(feedPub(o))
     const repair = await peer.next(isSub)
     feed.sub()

@@ -50,7 +50,8 @@ const escapeWellFormed = (s: string) => encodeURIComponent(s).replace(/[.*~!'()]
  * Makes any string safe as one bus subject token (NATS forbids `.`, `*`, `>` and whitespace in
  * tokens). Total and injective: every JS string, lone surrogates included, gets a token of its
  * own and nothing throws. Well-formed strings encode as percent-escaped UTF-8; a lone surrogate
- * becomes `%uXXXX`, which percent-escaped UTF-8 never contains (`u` is not a hex digit).
+ * becomes `%u` and its code unit in four hex digits (`\ud800` → `%uD800`), which percent-escaped
+ * UTF-8 never contains (`u` is not a hex digit).
  */
 export function subjectToken(name: string): string {
   if (name !== '' && /^[A-Za-z0-9_-]+$/.test(name)) return name

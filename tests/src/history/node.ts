@@ -1,6 +1,7 @@
 import type { HistoryStore } from '@rt/contract'
 import { createServer, type Bus } from '@rt/server'
 import { createWsTransport } from '@rt/transport-ws'
+import { listening } from '../harness.js'
 import { historyContract } from './contract.js'
 
 export interface HistoryNodeOptions {
@@ -24,19 +25,7 @@ export async function startHistoryNode(options: HistoryNodeOptions = {}) {
     ...(options.bus && { bus: options.bus }),
     ...(options.history && { history: options.history }),
   })
-  const { port } = await srv.listen()
-  let closed = false
-  return {
-    srv,
-    port,
-    url: `ws://127.0.0.1:${port}`,
-    errors,
-    async [Symbol.asyncDispose]() {
-      if (closed) return
-      closed = true
-      await srv.close()
-    },
-  }
+  return listening(srv, errors)
 }
 
 export type HistoryNode = Awaited<ReturnType<typeof startHistoryNode>>
