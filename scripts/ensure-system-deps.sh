@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite runs for real: nats-server (NATS clusters are
 # spawned by the tests), redis-server (benchmark smoke test) and Debian's chromium (browser
-# end-to-end tests). Idempotent.
+# end-to-end tests), and ss (iproute2). Idempotent.
 set -euo pipefail
 
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 # The benchmark smoke test runs Socket.IO's Redis adapter against its own redis-server.
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need+=(redis-server)
+# `ss` (iproute2) reads a listening socket's backlog in the transport options test.
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
 if [ "${RT_SKIP_BROWSER_DEPS:-}" != 1 ] && [ -f apps/demo/test/browser.test.ts ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi

@@ -60,6 +60,8 @@ describe('packed from a clean state, installed with npm outside the workspace', 
     '@rt/transport-ws': 'createWsTransport',
     '@rt/transport-uws': 'createUwsTransport',
     '@rt/bus-nats': 'createNatsBus',
+    '@rt/asyncapi': 'toAsyncApi',
+    '@rt/inspector': 'createInspector',
   }
 
   let tmp = ''
@@ -202,6 +204,19 @@ describe('packed from a clean state, installed with npm outside the workspace', 
     }`
     const out = await run(process.execPath, ['--input-type=module', '-e', script], app)
     expect(out.trim().split('\n')).toHaveLength(Object.keys(entry).length + 1)
+  })
+
+  it('runs the `rt` command of @rt/asyncapi through npx, on a .ts contract, in plain Node', { timeout: 60_000 }, async () => {
+    // Outside src/: the app's tsconfig does not compile it; the command loads it with tsx.
+    mkdirSync(join(app, 'contracts'), { recursive: true })
+    const file = (name: string, max: number) =>
+      writeFileSync(join(app, 'contracts', name), `import * as z from 'zod'\nimport { defineContract } from '@rt/contract'\nexport const contract = defineContract({ roles: { user: { clientToServer: { add: { input: z.object({ a: z.number().max(${max}) }), output: z.object({ sum: z.number() }) } } } } })\n`)
+    file('v1.ts', 10)
+    file('v2.ts', 5)
+    const doc = JSON.parse(await run('npx', ['rt', 'asyncapi', 'contracts/v1.ts', '--format', 'json'], app)) as { asyncapi: string; operations: Record<string, { action: string }> }
+    expect(doc.asyncapi).toBe('3.0.0')
+    expect(doc.operations['user.add']?.action).toBe('send')
+    await expect(run('npx', ['rt', 'check-compat', 'contracts/v1.ts', 'contracts/v2.ts'], app)).rejects.toThrow(/input narrowed/)
   })
 
   it('type-checks a strict app and the shipped declarations with the workspace TypeScript, and runs it over ws and uWS', { timeout: 180_000 }, async () => {

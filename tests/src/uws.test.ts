@@ -8,6 +8,7 @@ import { memoryBuses } from './bus-sets.js'
 import { connect, sleep, startServer, until } from './harness.js'
 import { rawSocket } from './raw.js'
 import { describeCluster } from './suites/cluster.js'
+import { describeAuthRefresh } from './suites/auth-refresh.js'
 import { describeEvents } from './suites/events.js'
 import { describeHardening } from './suites/hardening.js'
 import { describeLifecycle } from './suites/lifecycle.js'
@@ -21,6 +22,7 @@ describeLifecycle('uWebSockets.js', uwsTransport, { RT_TRANSPORT: 'uws' })
 describeCluster('the memory bus over uWebSockets.js', memoryBuses, uwsTransport)
 describeTopics('the memory bus over uWebSockets.js', memoryBuses, uwsTransport)
 describeHardening('uWebSockets.js', uwsTransport)
+describeAuthRefresh('uWebSockets.js', uwsTransport)
 
 describe('native pub/sub over uWebSockets.js', () => {
   /** A uWS transport whose `publish` (native fan-out) is counted. */

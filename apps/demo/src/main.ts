@@ -24,6 +24,8 @@ const transport = parseTransport(arg('transport') ?? process.env.RT_TRANSPORT)
 const host = process.env.HOST ?? '127.0.0.1'
 const count = cluster ? 3 : 1
 const agentToken = process.env.AGENT_TOKEN ?? randomBytes(18).toString('base64url')
+// The inspector's password (user `admin`): printed below, so whoever runs the demo can look.
+const inspectPassword = process.env.INSPECT_PASSWORD ?? randomBytes(9).toString('base64url')
 const log = (line: string) => process.stdout.write(`${line}\n`)
 
 async function freePort(): Promise<number> {
@@ -155,6 +157,7 @@ try {
         RT_NODES: JSON.stringify(nodes),
         RT_SELF: String(i),
         AGENT_TOKEN: agentToken,
+        INSPECT_PASSWORD: inspectPassword,
         ...(natsUrl ? { NATS_URL: natsUrl } : {}),
       }),
     ),
@@ -170,6 +173,7 @@ try {
   log('')
   const open = cluster ? `http://localhost:${httpPorts[0]} and http://localhost:${httpPorts[1]}` : `http://localhost:${httpPorts[0]}`
   log(`Open ${open} in two browser windows, pick two names, and chat. Ctrl-C stops everything.`)
+  log(`Inspector: http://localhost:${httpPorts[0]}/inspect  (user admin, password ${inspectPassword}); metrics: http://localhost:${httpPorts[0]}/metrics`)
 } catch (e) {
   process.stderr.write(`\n${e instanceof Error ? e.message : String(e)}\n`)
   await shutdown(1)

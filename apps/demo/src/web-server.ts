@@ -1,6 +1,6 @@
 // Serves the page and its bundle from memory, with this cluster's node list injected.
 import { readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { WEB_DIR } from './build-web.js'
 
 /** Where the page's client may connect: one entry per node, tried in turn on reconnect. */
@@ -18,7 +18,10 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 }
 
-export function createWebServer(config: () => PageConfig, health: () => object): Server {
+/** A handler mounted at a path prefix (`/metrics`, `/inspect`), before the page's own files. */
+export type Mount = (req: IncomingMessage, res: ServerResponse) => void
+
+export function createWebServer(config: () => PageConfig, health: () => object, mounts: Record<string, Mount> = {}): Server {
   const files = new Map<string, Buffer>()
   for (const f of ['index.html', 'style.css', 'app.js', 'app.js.map']) {
     try {
@@ -29,6 +32,9 @@ export function createWebServer(config: () => PageConfig, health: () => object):
   }
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
+    for (const [prefix, mount] of Object.entries(mounts)) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return mount(req, res)
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end()
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' })

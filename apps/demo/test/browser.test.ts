@@ -73,7 +73,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}
 it('two people on two nodes chat, DM, see each other and the agent; a node stops and the page fails over', { timeout: 60_000 }, async () => {
   // JetStream: the rooms' message history is kept there (the `messages` topic).
   await using nats: NatsServer = await startNatsServer({ jetstream: true })
-  await using demo: Demo = await launchDemo(['--cluster'], { NATS_URL: nats.url })
+  await using demo: Demo = await launchDemo(['--cluster'], { NATS_URL: nats.url, INSPECT_PASSWORD: 'browser-test' })
   expect(demo.output()).toContain('cluster of 3 nodes on NATS')
   expect(demo.nodes.map((n) => n.id)).toEqual(['n1', 'n2', 'n3'])
   const [n1, n2] = demo.nodes as [(typeof demo.nodes)[0], (typeof demo.nodes)[0]]
@@ -104,6 +104,16 @@ it('two people on two nodes chat, DM, see each other and the agent; a node stops
   await answer.waitFor()
   expect(await answer.textContent()).toMatch(/3 online over 3 connections; 3 nodes: n1 \(\d\), n2 \(\d\), n3 \(\d\)\./)
   await message(grace, 'bot', '3 nodes').waitFor()
+
+  // The inspector, served by any node, shows the whole cluster: three nodes, ada, grace and the agent.
+  const ops = await browser.newContext({ httpCredentials: { username: 'admin', password: 'browser-test' } })
+  const inspect = await ops.newPage()
+  await inspect.goto(`${n2.url}/inspect`)
+  await poll(() => inspect.textContent('#stat-nodes')).toBe('3')
+  await poll(() => inspect.locator('#nodes tr[data-node]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-node')).sort())).toEqual(['n1', 'n2', 'n3'])
+  await poll(() => inspect.textContent('#stat-connections')).toBe('3')
+  await shot(inspect, 'cluster-inspector')
+  await ops.close()
 
   // A direct message: ada clicks grace in the online list; grace gets an unread badge.
   await ada.click('#online [data-user=grace]')

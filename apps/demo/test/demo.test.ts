@@ -73,3 +73,51 @@ it('runs one node and the agent: page served, chat, DM, presence, bot answers', 
   // Ctrl-C: everything stops cleanly.
   expect(await demo.stop()).toBe(0)
 })
+
+/** The sum of every sample of one metric in a Prometheus text exposition (any labels). */
+function metric(text: string, name: string): number {
+  let sum = 0
+  let seen = false
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? (\S+)/.exec(line)
+    if (m && m[1] === name) {
+      sum += Number(m[2])
+      seen = true
+    }
+  }
+  if (!seen) throw new Error(`no ${name} in /metrics:\n${text.slice(0, 2_000)}`)
+  return sum
+}
+
+it('serves /metrics from the OpenTelemetry SDK, moving with traffic, and the inspector behind its password', { timeout: 60_000 }, async () => {
+  await using demo = await launchDemo([], { INSPECT_PASSWORD: 'demo-secret' })
+  expect(demo.output()).toContain('(user admin, password demo-secret)')
+  const [node] = demo.nodes
+  const scrape = async () => {
+    const res = await fetch(`${node!.url}/metrics`)
+    expect(res.status).toBe(200)
+    return res.text()
+  }
+  const WS = WebSocket as unknown as WebSocketConstructor
+  await using ann = createClient(contract, { url: `ws://127.0.0.1:${node!.port}/rt`, role: 'user', auth: { name: 'ann' }, WebSocket: WS })
+  await ann.call.join({ room: 'general' })
+  const before = await scrape()
+  for (let i = 0; i < 5; i++) await ann.call.say({ room: 'general', text: `tick ${i}` })
+  await until(async () => metric(await scrape(), 'rpc_server_call_duration_count') >= metric(before, 'rpc_server_call_duration_count') + 5, 'five more calls in /metrics')
+  const after = await scrape()
+  expect(metric(after, 'rt_server_frames_received_total')).toBeGreaterThan(metric(before, 'rt_server_frames_received_total'))
+  expect(metric(after, 'rt_server_frames_sent_total')).toBeGreaterThan(metric(before, 'rt_server_frames_sent_total'))
+  expect(metric(after, 'rt_server_connections_open')).toBe(2) // ann and the agent
+  // No room name or user id in any label.
+  expect(after).not.toMatch(/general|"ann"|ann"/)
+
+  expect((await fetch(`${node!.url}/inspect`)).status).toBe(401)
+  const auth = { authorization: `Basic ${Buffer.from('admin:demo-secret').toString('base64')}` }
+  const page = await fetch(`${node!.url}/inspect`, { headers: auth })
+  expect(page.status).toBe(200)
+  expect(await page.text()).toContain('<html')
+  const overview = (await (await fetch(`${node!.url}/inspect/api/overview`, { headers: auth })).json()) as { nodes: { id: string }[] }
+  expect(overview.nodes.map((n) => n.id)).toEqual(['n1'])
+  expect(await demo.stop()).toBe(0)
+})
+

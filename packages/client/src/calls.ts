@@ -1,4 +1,5 @@
-import { RtError, errorFromFrame, validate, type Encoder, type ErrorFrame, type Frame, type ResultFrame, type RoleView } from '@rt/contract'
+import { RtError, errorFromFrame, validate, type CallFrame, type Encoder, type ErrorFrame, type Frame, type ResultFrame, type RoleView } from '@rt/contract'
+import { endCall, startCall } from './telemetry.js'
 import type { CallOptions, WebSocketLike } from './types.js'
 
 interface PendingCall {
@@ -11,6 +12,8 @@ interface PendingCall {
   /** The socket the call was written to; undefined while it waits for a connection. */
   socket: WebSocketLike | undefined
   cleanup: () => void
+  /** The caller's trace context, sent in the frame (`tc`). */
+  tc: Record<string, string> | undefined
 }
 
 /** What the calls need from their client. */
@@ -47,13 +50,17 @@ export class Calls {
 
   call(name: string, input: unknown, opts: CallOptions = {}): Promise<unknown> {
     const link = this.link
-    return new Promise((resolve, reject) => {
+    return new Promise((settleOk, settleError) => {
       const closed = link.closed()
-      if (closed) return reject(closed)
-      if (opts.signal?.aborted) return reject(opts.signal.reason)
+      if (closed) return settleError(closed)
+      if (opts.signal?.aborted) return settleError(opts.signal.reason)
       const socket = link.writable()
-      if (!socket && (opts.offline ?? link.offline) === 'fail') return reject(this.notConnected())
-      const c: PendingCall = { id: link.nextId(), name, input, resolve, reject, timer: undefined, socket: undefined, cleanup: () => {} }
+      if (!socket && (opts.offline ?? link.offline) === 'fail') return settleError(this.notConnected())
+      // Only with an OpenTelemetry SDK registered: a CLIENT span, whose context goes in the frame.
+      const trace = startCall(name)
+      const resolve = trace ? (v: unknown) => (endCall(trace, false), settleOk(v)) : settleOk
+      const reject = trace ? (e: unknown) => (endCall(trace, true, e), settleError(e)) : settleError
+      const c: PendingCall = { id: link.nextId(), name, input, resolve, reject, timer: undefined, socket: undefined, cleanup: () => {}, tc: trace?.carrier }
       const timeout = opts.timeout ?? link.callTimeoutMs ?? 10_000
       c.timer = setTimeout(() => {
         this.settle(c)
@@ -134,7 +141,9 @@ export class Calls {
   }
 
   private write(call: PendingCall, s: WebSocketLike): void {
-    const frame = this.link.encoder.encode(call.input === undefined ? { t: 'call', id: call.id, p: call.name } : { t: 'call', id: call.id, p: call.name, d: call.input })
+    const f: CallFrame = call.input === undefined ? { t: 'call', id: call.id, p: call.name } : { t: 'call', id: call.id, p: call.name, d: call.input }
+    if (call.tc) f.tc = call.tc
+    const frame = this.link.encoder.encode(f)
     // The server would close the whole connection (1009) for this frame: refuse just this call.
     if (this.link.tooLarge(frame)) {
       this.settle(call)

@@ -11,6 +11,7 @@ import {
   type RoleOf,
   type ServerFrame,
 } from '@rt/contract'
+import { AuthRefresh } from './auth-refresh.js'
 import { backoffDelay } from './backoff.js'
 import { Calls } from './calls.js'
 import { closeDetail, connectError, displayUrl, errorEventDetail, finalError as gaveUpAfter, type ConnectErrorData } from './connect-error.js'
@@ -78,6 +79,14 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     maxFrame: () => maxFrame,
     tooLarge: (frame) => byteLength(frame) > maxFrame,
   })
+  const credentials = (): unknown => (typeof options.auth === 'function' ? (options.auth as () => unknown)() : options.auth)
+  const refresher = new AuthRefresh({
+    encoder,
+    nextId: () => nextId++,
+    open: () => (state === 'open' ? socket : undefined),
+    credentials,
+    timeoutMs: options.callTimeoutMs ?? 10_000,
+  })
   const stateListeners = new Set<(change: StateChange) => void>()
 
   const setState = (next: ClientState, info: Omit<StateChange, 'state'> = {}) => {
@@ -98,7 +107,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     let auth: unknown
     let url: string
     try {
-      auth = typeof options.auth === 'function' ? await (options.auth as () => unknown)() : options.auth
+      auth = await credentials()
       url = typeof options.url === 'function' ? options.url() : options.url
     } catch (e) {
       report(e)
@@ -156,9 +165,16 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       case 'result':
       case 'error': {
         if (f.t === 'error' && f.id === undefined) return report(errorFromFrame(f))
-        if (!subscriptions.answer(f)) calls.answer(f)
+        if (!(f.t === 'error' && refresher.answer(f)) && !subscriptions.answer(f)) calls.answer(f)
         return
       }
+      case 'authed':
+        refresher.answer(f)
+        return
+      case 'refresh':
+        // Asked before the credentials expire; if this fails, the server closes with 4001 at the expiry.
+        refresher.refresh().catch((e: unknown) => closedForGood || report(e))
+        return
       case 'event':
         return dispatch(f.n, f.d)
       case 'pub':
@@ -232,9 +248,10 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     subscriptions.dropped()
     const error = new RtError('CONNECTION_LOST', `Connection lost (${code}${reason ? `: ${reason}` : ''})`)
     calls.lost(error)
-    if (closedForGood) return
     // On a terminal code retrying cannot help: the client stops with its error.
     const terminal = errorForClose(code, reason)
+    refresher.lost(terminal ?? error)
+    if (closedForGood) return
     if (terminal) return giveUp(terminal, code, reason)
     if (options.offline === 'fail') calls.failWaiting(error)
     // A goaway earns one immediate retry; if that fails too, the normal backoff applies.
@@ -280,6 +297,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     const lostError = error instanceof RtError ? error : new RtError('CONNECTION_LOST', error.message, undefined, { cause: error })
     lastError = lostError
     calls.failAll(lostError)
+    refresher.lost(lostError)
     subscriptions.fail(lostError)
     const info: Omit<StateChange, 'state'> = { error }
     if (code !== undefined) info.code = code
@@ -324,6 +342,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       stateListeners.add(listener)
       return () => void stateListeners.delete(listener)
     },
+    refreshAuth: () => refresher.refresh(),
     ready() {
       if (state === 'open') return Promise.resolve()
       if (closedForGood) return Promise.reject(finalError ?? new RtError('CONNECTION_LOST', 'Client is closed'))

@@ -39,7 +39,7 @@ export interface ClientOptions<R extends string> {
   /** ws:// or wss:// URL of an @rt server (or a function, called before every attempt). */
   url: string | (() => string)
   role: R
-  /** Sent in the hello; a function is called again before every connection attempt. */
+  /** Sent in the hello; a function is called again before every connection attempt and for every refresh the server asks for. */
   auth?: unknown | (() => unknown | Promise<unknown>)
   /** WebSocket implementation. @default globalThis.WebSocket (pass `ws` on Node 20) */
   WebSocket?: WebSocketConstructor
@@ -164,6 +164,8 @@ export interface Client<C extends AnyContract, R extends RoleOf<C>> extends Asyn
   readonly lastError: RtError | undefined
   /** Resolves when the client is open (at once if it is). Rejects if it closes for good first. */
   ready(): Promise<void>
+  /** Sends fresh credentials (the `auth` option, called again) on the open connection; resolves once the server accepted them, rejects UNAUTHORIZED (or FORBIDDEN) when it refused them and closed. */
+  refreshAuth(): Promise<void>
   /** Closes for good; pending calls reject with CONNECTION_LOST. */
   close(): Promise<void>
 }

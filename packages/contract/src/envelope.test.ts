@@ -1,11 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeEnvelope, encodeEnvelope, subjectToken } from './envelope.js'
+import { decodeEnvelope, decodeEnvelopeMeta, encodeEnvelope, encodeEnvelopeMeta, subjectToken } from './envelope.js'
 
 describe('bus envelope', () => {
   it('round-trips text and binary frames with origin and header', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[^\n]*$/), fc.stringMatching(/^[^\n]*$/), fc.string(), fc.uint8Array(), (origin, header, text, bytes) => {
+      // Origins are node ids: no newline, no space (a space starts the meta).
+      fc.property(fc.stringMatching(/^[^\n ]*$/), fc.stringMatching(/^[^\n]*$/), fc.string(), fc.uint8Array(), (origin, header, text, bytes) => {
         expect(decodeEnvelope(encodeEnvelope(origin, header, text))).toEqual({ origin, header, frame: text })
         const b = decodeEnvelope(encodeEnvelope(origin, header, bytes))!
         expect([b.origin, b.header, [...(b.frame as Uint8Array)]]).toEqual([origin, header, [...bytes]])
@@ -13,6 +14,33 @@ describe('bus envelope', () => {
     )
     expect(decodeEnvelope(new Uint8Array([1, 2, 3]))).toBeNull()
     expect(decodeEnvelope(new TextEncoder().encode('tno newline'))).toBeNull()
+  })
+
+  it('carries meta after the origin, which a peer without meta support reads as part of the origin', () => {
+    const meta = encodeEnvelopeMeta({ s: 1_700_000_000_000, c: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } })
+    for (const frame of ['{"t":"event"}', new Uint8Array([1, 2, 3])]) {
+      const env = decodeEnvelope(encodeEnvelope('node-a', '["c","x",null]', frame, meta))!
+      expect([env.origin, env.header, env.meta]).toEqual(['node-a', '["c","x",null]', meta])
+      expect(decodeEnvelopeMeta(env.meta!)).toEqual({ s: 1_700_000_000_000, c: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } })
+    }
+    // The layout an older decoder splits: origin line, header line, frame — header and frame intact.
+    const [line, header, frame] = new TextDecoder().decode(encodeEnvelope('node-a', 'k', 'f', meta)).slice(1).split('\n')
+    expect([line?.startsWith('node-a '), header, frame]).toEqual([true, 'k', 'f'])
+    expect(decodeEnvelope(encodeEnvelope('node-a', 'k', 'f'))).toEqual({ origin: 'node-a', header: 'k', frame: 'f' })
+  })
+
+  it('parses meta defensively: a bad one costs its telemetry only (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (raw) => {
+        const m = decodeEnvelopeMeta(raw)
+        if (m !== undefined) {
+          expect(typeof m.s).toBe('number')
+          if (m.c !== undefined) expect(Object.values(m.c).every((v) => typeof v === 'string')).toBe(true)
+        }
+      }),
+    )
+    expect(decodeEnvelopeMeta('{"s":1,"c":{"traceparent":7}}')).toEqual({ s: 1 })
+    expect(decodeEnvelopeMeta('{"c":{}}')).toBeUndefined()
   })
 
   it('makes subject tokens that are NATS-safe and never collide', () => {

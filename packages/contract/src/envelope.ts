@@ -1,25 +1,60 @@
 import type { Frame } from './encoder.js'
+import { isTraceCarrier } from './wire.js'
 
 /**
  * What nodes send each other on the bus: the origin node, a small routing header and an
  * already-encoded client frame. The frame is encoded once by the publishing node and written
  * as-is by every receiving node, so a message to N connections on M nodes is encoded once.
  * Layout: a kind byte (`t` text frame, `b` binary frame), then `origin \n header \n frame`;
- * neither origin nor header contains a newline.
+ * neither origin nor header contains a newline. The origin line may go on with a space and
+ * `meta` (telemetry: send time, trace context); node ids have no space, and a peer that predates
+ * `meta` reads the line as its origin and delivers the message all the same.
  */
 export interface Envelope {
   origin: string
   header: string
   frame: Frame
+  /** Telemetry of the sending node (see `EnvelopeMeta`), still encoded; absent when it sent none. */
+  meta?: string
+}
+
+/** What `meta` holds once parsed: the send time (ms since epoch) and a trace-context carrier. */
+export interface EnvelopeMeta {
+  s: number
+  c?: Record<string, string>
+}
+
+/** The `meta` of an envelope: one line of JSON. */
+export const encodeEnvelopeMeta = (meta: EnvelopeMeta): string => JSON.stringify(meta)
+
+/** Parses an envelope's `meta`; undefined when it is not one (a peer's bad meta costs only its telemetry). */
+export function decodeEnvelopeMeta(meta: string): EnvelopeMeta | undefined {
+  let m: unknown
+  try {
+    m = JSON.parse(meta)
+  } catch {
+    return undefined
+  }
+  if (typeof m !== 'object' || m === null || typeof (m as EnvelopeMeta).s !== 'number') return undefined
+  const c = (m as EnvelopeMeta).c
+  return c === undefined || isTraceCarrier(c) ? (m as EnvelopeMeta) : { s: (m as EnvelopeMeta).s }
+}
+
+// Splits `origin[ meta]`: meta after the first space.
+function withOrigin(line: string, header: string, frame: Frame): Envelope {
+  const sp = line.indexOf(' ')
+  return sp < 0 ? { origin: line, header, frame } : { origin: line.slice(0, sp), header, frame, meta: line.slice(sp + 1) }
 }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const NL = 0x0a
 
-export function encodeEnvelope(origin: string, header: string, frame: Frame): Uint8Array {
-  if (typeof frame === 'string') return encoder.encode(`t${origin}\n${header}\n${frame}`)
-  const head = encoder.encode(`b${origin}\n${header}\n`)
+/** Encodes an envelope; `meta` (one line, from `encodeEnvelopeMeta`) rides after the origin. */
+export function encodeEnvelope(origin: string, header: string, frame: Frame, meta?: string): Uint8Array {
+  const line = meta ? `${origin} ${meta}` : origin
+  if (typeof frame === 'string') return encoder.encode(`t${line}\n${header}\n${frame}`)
+  const head = encoder.encode(`b${line}\n${header}\n`)
   const out = new Uint8Array(head.byteLength + frame.byteLength)
   out.set(head)
   out.set(frame, head.byteLength)
@@ -32,13 +67,13 @@ export function decodeEnvelope(data: Uint8Array): Envelope | null {
     const a = s.indexOf('\n')
     const b = a < 0 ? -1 : s.indexOf('\n', a + 1)
     if (b < 0) return null
-    return { origin: s.slice(1, a), header: s.slice(a + 1, b), frame: s.slice(b + 1) }
+    return withOrigin(s.slice(1, a), s.slice(a + 1, b), s.slice(b + 1))
   }
   if (data[0] !== 0x62 /* b */) return null
   const a = data.indexOf(NL)
   const b = a < 0 ? -1 : data.indexOf(NL, a + 1)
   if (b < 0) return null
-  return { origin: decoder.decode(data.subarray(1, a)), header: decoder.decode(data.subarray(a + 1, b)), frame: data.slice(b + 1) }
+  return withOrigin(decoder.decode(data.subarray(1, a)), decoder.decode(data.subarray(a + 1, b)), data.slice(b + 1))
 }
 
 // A UTF-16 code unit that is half of no pair: encodeURIComponent throws on it.

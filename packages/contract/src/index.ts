@@ -48,6 +48,8 @@ export {
   parseServerFrame,
 } from './wire.js'
 export type {
+  AuthFrame,
+  AuthedFrame,
   CallFrame,
   ClientFrame,
   CloseCodeValue,
@@ -58,6 +60,7 @@ export type {
   PingFrame,
   PongFrame,
   PubFrame,
+  RefreshFrame,
   ResultFrame,
   ServerFrame,
   SubAck,

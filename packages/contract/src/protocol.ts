@@ -16,7 +16,7 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
   /** A frame that is not valid @rt protocol, a message before `hello`, too much sent during the handshake, or a frame the server could not answer. */
   PROTOCOL_ERROR: 4000,
-  /** `authenticate` refused (threw), or the role is unknown. The client does not retry. */
+  /** `authenticate` refused (threw), the role is unknown, or the credentials expired without a refresh. The client does not retry. */
   UNAUTHORIZED: 4001,
   /** No `hello` within `limits.handshakeTimeoutMs`. */
   HANDSHAKE_TIMEOUT: 4002,
@@ -44,24 +44,33 @@ export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
 
 // ---- client → server -------------------------------------------------------------------
 export interface HelloFrame { t: 'hello'; v: number; role: string; auth?: unknown }
-export interface CallFrame { t: 'call'; id: number; p: string; d?: unknown }
+/** `tc`: the caller's trace context (a propagator carrier, e.g. `traceparent`); see docs/protocol.md. */
+export interface CallFrame { t: 'call'; id: number; p: string; d?: unknown; tc?: TraceCarrier }
+/** A trace-context carrier as it travels on the wire: a few short string fields (see `isTraceCarrier`). */
+export type TraceCarrier = Record<string, string>
 /** `s`: for a history topic, the position to recover from (`o` offset, `e` epoch). */
 export interface SubFrame { t: 'sub'; id: number; n: string; q?: unknown; s?: { o: number; e: string } }
 export interface UnsubFrame { t: 'unsub'; n: string; k: string }
 export interface PingFrame { t: 'ping' }
 export interface PongFrame { t: 'pong' }
-export type ClientFrame = HelloFrame | CallFrame | SubFrame | UnsubFrame | PingFrame | PongFrame
+/** Fresh credentials for an open connection (asked for by `refresh`, or pushed by the client); `id` pairs it with its `authed`. */
+export interface AuthFrame { t: 'auth'; id: number; auth?: unknown }
+export type ClientFrame = HelloFrame | CallFrame | SubFrame | UnsubFrame | PingFrame | PongFrame | AuthFrame
 
 // ---- server → client -------------------------------------------------------------------
-/** `hb`: the server's ping interval (ms); `mf`: the largest frame it accepts (bytes). */
-export interface WelcomeFrame { t: 'welcome'; v: number; conn: string; node: string; hb: number; mf: number }
+/** `hb`: the server's ping interval (ms); `mf`: the largest frame it accepts (bytes); `x`: when the credentials expire (ms since epoch), if they do. */
+export interface WelcomeFrame { t: 'welcome'; v: number; conn: string; node: string; hb: number; mf: number; x?: number }
 export interface ResultFrame { t: 'result'; id: number; d?: unknown }
 export interface ErrorFrame { t: 'error'; id?: number; code: RtErrorCode; message: string; data?: unknown }
 export interface EventFrame { t: 'event'; n: string; d: unknown }
 /** A topic message. `k` names the stream (canonical params key, '' without params); `o`/`e`: its position, history topics only. */
 export interface PubFrame { t: 'pub'; n: string; k: string; d: unknown; o?: number; e?: string }
 export interface GoawayFrame { t: 'goaway'; reason: string }
-export type ServerFrame = WelcomeFrame | ResultFrame | ErrorFrame | EventFrame | PubFrame | GoawayFrame | PingFrame | PongFrame
+/** The credentials expire soon: send an `auth` frame before they do (ms since epoch, `x`). */
+export interface RefreshFrame { t: 'refresh'; x: number }
+/** The `auth` frame `id` was accepted; `x`: when the new credentials expire, if they do. */
+export interface AuthedFrame { t: 'authed'; id: number; x?: number }
+export type ServerFrame = WelcomeFrame | ResultFrame | ErrorFrame | EventFrame | PubFrame | GoawayFrame | PingFrame | PongFrame | RefreshFrame | AuthedFrame
 
 /** Data of a BAD_REQUEST error caused by schema validation. */
 export interface ValidationErrorData { issues: SchemaIssue[] }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { jsonEncoder } from './encoder.js'
 import { ERROR_CODES, RtError } from './errors.js'
 import { CloseCode, TERMINAL_CLOSE_CODES, type ClientFrame, type ServerFrame } from './protocol.js'
-import { closeCodeFor, decodeClientFrame, decodeServerFrame, errorForClose, errorFrame, errorFromFrame } from './wire.js'
+import { TRACE_CARRIER_LIMITS, closeCodeFor, decodeClientFrame, decodeServerFrame, errorForClose, errorFrame, errorFromFrame, isTraceCarrier } from './wire.js'
 
 const name = fc.string({ minLength: 1, maxLength: 20 })
 const id = fc.nat()
@@ -17,6 +17,7 @@ const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
   fc.record({ t: fc.constant('unsub' as const), n: name, k: fc.string() }),
   fc.constant({ t: 'ping' as const }),
   fc.constant({ t: 'pong' as const }),
+  fc.record({ t: fc.constant('auth' as const), id, auth: data }),
 )
 
 const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
@@ -27,6 +28,8 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
   fc.record({ t: fc.constant('pub' as const), n: name, k: fc.string(), d: fc.jsonValue() }),
   fc.record({ t: fc.constant('goaway' as const), reason: fc.string() }),
   fc.constant({ t: 'ping' as const }),
+  fc.record({ t: fc.constant('refresh' as const), x: fc.nat() }),
+  fc.record({ t: fc.constant('authed' as const), id, x: fc.nat() }, { requiredKeys: ['t', 'id'] }),
 )
 
 // The fields each frame type cannot do without, and a value of the wrong shape for each.
@@ -40,6 +43,9 @@ const REQUIRED: Record<string, Record<string, unknown[]>> = {
   error: { code: [1, null], message: [1, null] },
   event: { n: ['', 1] },
   pub: { n: ['', 1] },
+  auth: { id: [-1, 0.5, '1', null] },
+  refresh: { x: ['1', null, Infinity] },
+  authed: { id: [-1, 0.5, '1'] },
 }
 
 /** Every way to break a valid frame: a required field removed or of the wrong type, an unknown `t`, not an object. */
@@ -142,5 +148,21 @@ describe('the wire module', () => {
     // @ts-expect-error no such frame type
     jsonEncoder.encode({ t: 'evnt', n: 'x', d: 1 })
     expect(jsonEncoder.encode({ t: 'event', n: 'x', d: 1 })).toBe('{"t":"event","n":"x","d":1}')
+  })
+
+  it('keeps a call with a bad trace carrier and drops the carrier (property)', () => {
+    const good = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'rojo=00f067aa0ba902b7' }
+    expect(decodeClientFrame(jsonEncoder, JSON.stringify({ t: 'call', id: 1, p: 'x', tc: good }))).toEqual({ t: 'call', id: 1, p: 'x', tc: good })
+    const bad = [null, 'traceparent', [good], { traceparent: 1 }, { 'a b': 'x' }, { x: 'y'.repeat(TRACE_CARRIER_LIMITS.valueLength + 1) }, Object.fromEntries([...Array(9).keys()].map((i) => [`k${i}`, 'v']))]
+    for (const tc of bad) expect(decodeClientFrame(jsonEncoder, JSON.stringify({ t: 'call', id: 1, p: 'x', tc }))).toEqual({ t: 'call', id: 1, p: 'x' })
+    expect(isTraceCarrier(Object.create({ inherited: 'x' }))).toBe(false)
+    fc.assert(
+      fc.property(fc.jsonValue(), (tc) => {
+        const f = decodeClientFrame(jsonEncoder, JSON.stringify({ t: 'call', id: 1, p: 'x', tc }))
+        expect(f).not.toBeNull()
+        const kept = (f as { tc?: unknown }).tc
+        if (kept !== undefined) expect(isTraceCarrier(kept)).toBe(true)
+      }),
+    )
   })
 })

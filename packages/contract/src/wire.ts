@@ -3,15 +3,19 @@ import { RtError, isRtErrorCode } from './errors.js'
 import {
   CloseCode,
   TERMINAL_CLOSE_CODES,
+  type AuthFrame,
+  type AuthedFrame,
   type CallFrame,
   type ClientFrame,
   type ErrorFrame,
   type HelloFrame,
   type PingFrame,
   type PongFrame,
+  type RefreshFrame,
   type ResultFrame,
   type ServerFrame,
   type SubFrame,
+  type TraceCarrier,
   type UnsubFrame,
   type WelcomeFrame,
 } from './protocol.js'
@@ -21,6 +25,28 @@ import {
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+/** Bounds of a trace carrier: W3C `traceparent`, `tracestate` and `baggage` fit well within them. */
+export const TRACE_CARRIER_LIMITS = { keys: 8, keyLength: 64, valueLength: 1024, totalLength: 4096 } as const
+
+const CARRIER_KEY = /^[A-Za-z0-9_.-]+$/
+
+/** True for a plain object of at most 8 short string fields (keys letters, digits, `_.-`): what a propagator may read. */
+export function isTraceCarrier(v: unknown): v is TraceCarrier {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const proto = Object.getPrototypeOf(v) as unknown
+  if (proto !== Object.prototype && proto !== null) return false
+  const keys = Object.keys(v)
+  if (keys.length > TRACE_CARRIER_LIMITS.keys) return false
+  let total = 0
+  for (const k of keys) {
+    const value = (v as Record<string, unknown>)[k]
+    if (typeof value !== 'string' || k.length > TRACE_CARRIER_LIMITS.keyLength || value.length > TRACE_CARRIER_LIMITS.valueLength) return false
+    if (!CARRIER_KEY.test(k) || (total += k.length + value.length) > TRACE_CARRIER_LIMITS.totalLength) return false
+  }
+  return true
+}
 
 /** Checks the shape of a decoded client frame; returns null when it is not valid protocol. */
 export function parseClientFrame(raw: unknown): ClientFrame | null {
@@ -28,7 +54,10 @@ export function parseClientFrame(raw: unknown): ClientFrame | null {
   const f = raw as Record<string, unknown>
   switch (f.t) {
     case 'call':
-      return isInt(f.id) && isName(f.p) ? (f as unknown as CallFrame) : null
+      if (!isInt(f.id) || !isName(f.p)) return null
+      // A bad carrier costs the caller its trace, never its call.
+      if (f.tc !== undefined && !isTraceCarrier(f.tc)) delete f.tc
+      return f as unknown as CallFrame
     case 'ping':
     case 'pong':
       return f as unknown as PingFrame | PongFrame
@@ -39,6 +68,9 @@ export function parseClientFrame(raw: unknown): ClientFrame | null {
       return isName(f.n) && typeof f.k === 'string' ? (f as unknown as UnsubFrame) : null
     case 'hello':
       return typeof f.v === 'number' && isName(f.role) ? (f as unknown as HelloFrame) : null
+    case 'auth':
+      // `auth` is the application's to check, as in the hello: `authenticate` gets it untouched.
+      return isInt(f.id) ? (f as unknown as AuthFrame) : null
     default:
       return null
   }
@@ -64,6 +96,10 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
       return typeof f.conn === 'string' && typeof f.node === 'string' && typeof f.hb === 'number'
         ? (f as unknown as WelcomeFrame)
         : null
+    case 'refresh':
+      return isTime(f.x) ? (f as unknown as RefreshFrame) : null
+    case 'authed':
+      return isInt(f.id) && (f.x === undefined || isTime(f.x)) ? (f as unknown as AuthedFrame) : null
     default:
       return null
   }

@@ -1,2 +1,2 @@
 export { RoomRegistry, roomSubject } from './room-registry.js'
-export type { NativeFanout, RoomMember, RoomRegistryOptions } from './room-registry.js'
+export type { FanoutProbe, NativeFanout, RoomMember, RoomRegistryOptions } from './room-registry.js'

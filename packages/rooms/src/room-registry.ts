@@ -17,6 +17,20 @@ export interface NativeFanout<M> {
   publish(channel: string, frame: Frame): void
 }
 
+/** Telemetry around fan-out (the server's), called once per message, never once per member. */
+export interface FanoutProbe {
+  /** A start time for `sent` and `received`. */
+  now(): number
+  /** Starts tracing a broadcast made here; the token goes to `meta` and `sent`. */
+  begin(): unknown
+  /** The envelope meta to send with it (send time, trace context), if any. */
+  meta(token: unknown): string | undefined
+  /** After the local writes of a broadcast made here; `native`: the frame, when native pub/sub wrote it. */
+  sent(token: unknown, recipients: number, t0: number, native: Frame | undefined): void
+  /** After the local writes of a peer's broadcast, with the meta it came with. */
+  received(meta: string | undefined, recipients: number, t0: number, native: Frame | undefined): void
+}
+
 export interface RoomRegistryOptions<M extends RoomMember> {
   bus: Bus
   /** This node's id: broadcasts carry it so a node skips its own echo from the bus. */
@@ -27,6 +41,8 @@ export interface RoomRegistryOptions<M extends RoomMember> {
   native?: NativeFanout<M>
   /** Called when a member joins or leaves a room on this node (feeds cluster-wide membership). */
   onChange?: (room: string, member: M, joined: boolean) => void
+  /** Counts and traces broadcasts. @default none */
+  probe?: FanoutProbe
 }
 
 interface Room<M> {
@@ -56,7 +72,12 @@ export class RoomRegistry<M extends RoomMember> {
     if (r?.members.has(member)) return false
     if (!r) {
       const members = new Set<M>()
-      const fromBus = fromPeers(this.options.nodeId, decodeEnvelope, (env) => this.deliver(room, members, env.frame))
+      const fromBus = fromPeers(this.options.nodeId, decodeEnvelope, (env) => {
+        const probe = this.options.probe
+        if (!probe) return void this.deliver(room, members, env.frame)
+        const t0 = probe.now()
+        probe.received(env.meta, this.deliver(room, members, env.frame), t0, this.options.native && env.frame)
+      })
       r = { members, sub: this.options.bus.subscribe(this.subject(room), fromBus) }
       this.rooms.set(room, r)
     }
@@ -115,14 +136,20 @@ export class RoomRegistry<M extends RoomMember> {
    * once on the bus for the other nodes (each writes it to its own members).
    */
   broadcast(room: string, frame: Frame): void {
+    const probe = this.options.probe
+    const t0 = probe ? probe.now() : 0
+    const token = probe?.begin()
     const r = this.rooms.get(room)
-    if (r) this.deliver(room, r.members, frame)
-    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame))
+    const n = r ? this.deliver(room, r.members, frame) : 0
+    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
+    probe?.sent(token, n, t0, this.options.native && frame)
   }
 
-  private deliver(room: string, members: Set<M>, frame: Frame): void {
+  /** Writes to the room's members here; returns how many. */
+  private deliver(room: string, members: Set<M>, frame: Frame): number {
     if (this.options.native) this.options.native.publish(this.channel(room), frame)
     else for (const m of members) m.send(frame)
+    return members.size
   }
 
   private channel(room: string): string {

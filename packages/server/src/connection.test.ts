@@ -5,6 +5,7 @@ import { Connection, type NodeCore } from './connection.js'
 import { createFrameTable, type FrameTopics } from './dispatch.js'
 import { resolveLimits, type Limits } from './limits.js'
 import { resolveRoles } from './roles.js'
+import { Telemetry } from './telemetry/telemetry.js'
 import type { TransportSocket } from './transport.js'
 import type { DisconnectReason, ErrorContext } from './types.js'
 
@@ -72,6 +73,7 @@ function setup(options: { limits?: Partial<Limits>; encoder?: Encoder; topics?: 
     validateOutput: true,
     draining: false,
     frames: createFrameTable(encoder, topics),
+    telemetry: new Telemetry(),
     report: (e, c) => void reports.push([e, c]),
     detach: (_conn, reason) => void detached.push(reason),
   }

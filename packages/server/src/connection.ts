@@ -14,11 +14,13 @@ import {
   type ValidationResult,
 } from '@rt/contract'
 import { ContractViolation } from '@rt/contract/internal'
+import type { Expiry } from './auth-refresh.js'
 import { depthWithin } from './depth.js'
 import type { FrameTable } from './dispatch.js'
 import type { Limits } from './limits.js'
 import { checkPayload } from './payload.js'
 import type { Procedure, RoleEntry } from './roles.js'
+import type { CallProbe, Telemetry } from './telemetry/telemetry.js'
 import type { TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason, ErrorContext } from './types.js'
 
@@ -33,6 +35,7 @@ export interface NodeCore {
   readonly frames: FrameTable
   report(error: unknown, context: ErrorContext): void
   detach(conn: Connection, reason: DisconnectReason): void
+  readonly telemetry: Telemetry
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
@@ -61,19 +64,25 @@ export class Connection {
   private refilled = performance.now()
   private strikes = 0
   private settled: (() => void) | undefined
+  /** Only for credentials that expire (see auth-refresh.ts). */
+  expiry: Expiry | undefined
+  // The node's counters, held here: one load per frame sent, not two.
+  private readonly totals: NodeCore['telemetry']['totals']
 
   readonly role: string
 
   constructor(
     readonly id: string,
     private readonly entry: RoleEntry,
-    readonly ctx: BaseContext,
+    // Replaced by an accepted refresh (auth-refresh.ts); handlers read it per call.
+    public ctx: BaseContext,
     readonly socket: TransportSocket,
     private readonly core: NodeCore,
   ) {
     this.role = entry.view.role
     this.tokens = core.limits.rateBurst
     this.bytes = core.limits.byteBurst
+    this.totals = core.telemetry.totals
   }
 
   get nodeId(): string {
@@ -95,10 +104,15 @@ export class Connection {
   send(frame: Frame): void {
     if (this.closed) return
     this.socket.send(frame)
+    const size = frameSize(frame)
+    const totals = this.totals
+    totals.framesOut++
+    totals.bytesOut += size
     // Reading the buffered amount walks the socket's write state (2.8 % of a ws fan-out):
     // every 16th frame, or a large one, bounds the overshoot to 16 frames.
-    if ((++this.sends & 15) !== 0 && frameSize(frame) < 16_384) return
+    if ((++this.sends & 15) !== 0 && size < 16_384) return
     if (this.socket.bufferedAmount > this.core.limits.maxBufferedBytes) {
+      this.core.telemetry.slowConsumer(this.role)
       this.close(CloseCode.SLOW_CONSUMER, 'slow consumer')
     }
   }
@@ -132,7 +146,10 @@ export class Connection {
     if (this.closed) return
     const now = (this.lastSeen = performance.now())
     // Bytes are metered before parsing: malformed frames cost the parser as much as good ones.
-    if (!this.refill(now, frameSize(data))) return this.close(CloseCode.RATE_LIMITED, 'inbound byte rate exceeded')
+    if (!this.refill(now, frameSize(data))) {
+      this.core.telemetry.rateLimited('bytes')
+      return this.close(CloseCode.RATE_LIMITED, 'inbound byte rate exceeded')
+    }
     const frame = decodeClientFrame(this.core.encoder, data)
     const id = frame?.t === 'call' || frame?.t === 'sub' ? frame.id : undefined
     try {
@@ -165,6 +182,7 @@ export class Connection {
 
   private dispatch(frame: ClientFrame): void | Promise<void> {
     if (!this.takeToken()) {
+      this.core.telemetry.rateLimited('messages')
       if (frame.t === 'call' || frame.t === 'sub') this.sendError(frame.id, TOO_MANY_MESSAGES)
       return this.strike()
     }
@@ -205,32 +223,53 @@ export class Connection {
    * (a promise from the input schema, the handler or the output schema) counts as in flight.
    */
   call(f: CallFrame): void | Promise<void> {
+    const tel = this.core.telemetry
+    this.totals.calls++
     const proc = this.entry.procedures.get(f.p)
-    if (!proc) return this.sendError(f.id, new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`))
-    if (this.core.draining) return this.sendError(f.id, SHUTTING_DOWN)
+    // Only with an SDK registered: `_OTHER` keeps client-chosen names out of the attributes.
+    if (!tel.on) return this.run(f, proc, undefined)
+    const probe = tel.callStart(f, proc ? f.p : '_OTHER', this.role)
+    return tel.within(probe, this.run, this, f, proc, probe)
+  }
+
+  private run(f: CallFrame, proc: Procedure | undefined, probe: CallProbe | undefined): void | Promise<void> {
+    if (!proc) return this.callError(f, new RtError('NOT_FOUND', `Unknown procedure "${f.p}"`), probe)
+    if (this.core.draining) return this.callError(f, SHUTTING_DOWN, probe)
     const inFlight = this.inFlight
-    if (inFlight?.has(f.id)) return this.sendError(f.id, new RtError('CONFLICT', `Call id ${f.id} is already in flight`))
+    if (inFlight?.has(f.id)) return this.callError(f, new RtError('CONFLICT', `Call id ${f.id} is already in flight`), probe)
     // Checked before the handler runs: it may turn out to be async.
     if (inFlight && inFlight.size >= this.core.limits.maxInFlightCalls) {
-      return this.sendError(f.id, TOO_MANY_CALLS)
+      this.core.telemetry.rateLimited('calls')
+      return this.callError(f, TOO_MANY_CALLS, probe)
     }
     // Before any schema: a recursive one would recurse as deep as the input goes.
     if (!depthWithin(f.d, this.core.limits.maxInputDepth)) {
-      return this.sendError(f.id, new RtError('BAD_REQUEST', `Input nested deeper than ${this.core.limits.maxInputDepth} levels`))
+      return this.callError(f, new RtError('BAD_REQUEST', `Input nested deeper than ${this.core.limits.maxInputDepth} levels`), probe)
     }
     let frame: Frame
     try {
       const input = this.input(proc.def.input, f)
-      if (input instanceof Promise) return this.track(f, input.then((r) => this.invoke(proc, r)).then((out) => this.result(f, proc.def.output, out)))
-      const output = this.invoke(proc, input)
-      if (isThenable(output)) return this.track(f, Promise.resolve(output).then((out) => this.result(f, proc.def.output, out)))
+      if (input instanceof Promise) return this.track(f, input.then((r) => this.invoke(proc, r, f)).then((out) => this.result(f, proc.def.output, out)), probe)
+      const output = this.invoke(proc, input, f)
+      if (isThenable(output)) return this.track(f, Promise.resolve(output).then((out) => this.result(f, proc.def.output, out)), probe)
       const result = this.result(f, proc.def.output, output)
-      if (result instanceof Promise) return this.track(f, result)
+      if (result instanceof Promise) return this.track(f, result, probe)
       frame = result
     } catch (e) {
-      frame = this.failure(f, e)
+      return this.failure(f, e, probe)
     }
+    this.answered(frame, undefined, probe)
+  }
+
+  /** Sends a call's answer; `code` is its error code (undefined for a result). */
+  private answered(frame: Frame, code: string | undefined, probe: CallProbe | undefined): void {
+    if (code !== undefined) this.totals.callErrors++
     this.send(frame)
+    if (probe) this.core.telemetry.callEnd(probe, code)
+  }
+
+  private callError(f: CallFrame, err: RtError, probe: CallProbe | undefined): void {
+    this.answered(this.core.encoder.encode(errorFrame(f.id, err)), err.code, probe)
   }
 
   /** Validates a call's input; a schema that throws on it (too deep, say) refuses the input. */
@@ -247,11 +286,15 @@ export class Connection {
   private inputThrew(f: CallFrame, e: unknown): never {
     // Answered BAD_REQUEST (the input caused it), reported all the same: the schema may have a bug.
     this.core.report(new RtError('BAD_REQUEST', `Input schema of "${f.p}" threw`, undefined, { cause: e }), { where: 'handler', connId: this.id, procedure: f.p })
+    this.core.telemetry.invalid(f.p, 'input')
     throw new RtError('BAD_REQUEST', 'Invalid input')
   }
 
-  private invoke(proc: Procedure, input: ValidationResult<unknown>): unknown {
-    if (!input.ok) throw new RtError('BAD_REQUEST', 'Invalid input', { issues: input.issues })
+  private invoke(proc: Procedure, input: ValidationResult<unknown>, f: CallFrame): unknown {
+    if (!input.ok) {
+      this.core.telemetry.invalid(f.p, 'input')
+      throw new RtError('BAD_REQUEST', 'Invalid input', { issues: input.issues })
+    }
     return proc.handler(input.value, this.ctx, this)
   }
 
@@ -263,6 +306,7 @@ export class Connection {
 
   private checkedResult(f: CallFrame, checked: ValidationResult<unknown>, output: unknown): Frame {
     if (!checked.ok) {
+      this.core.telemetry.invalid(f.p, 'output')
       this.core.report(new RtError('INTERNAL', `Output of "${f.p}" does not match the contract`, { issues: checked.issues }), {
         where: 'output',
         connId: this.id,
@@ -277,15 +321,15 @@ export class Connection {
     return this.core.encoder.encode(output === undefined ? { t: 'result', id: f.id } : { t: 'result', id: f.id, d: output })
   }
 
-  /** The answer to a call that threw: its error, or INTERNAL (reported) for anything not an RtError. */
-  private failure(f: CallFrame, e: unknown): Frame {
+  /** Answers a call that threw: its error, or INTERNAL (reported) for anything not an RtError. */
+  private failure(f: CallFrame, e: unknown, probe: CallProbe | undefined): void {
     const err = toRtError(e)
     if (err.cause !== undefined && err.code === 'INTERNAL') this.core.report(err.cause, { where: 'handler', connId: this.id, procedure: f.p })
-    return this.core.encoder.encode(errorFrame(f.id, err))
+    this.callError(f, err, probe)
   }
 
   /** A call that went async: in flight until it answers. */
-  private async track(f: CallFrame, pending: Promise<Frame>): Promise<void> {
+  private async track(f: CallFrame, pending: Promise<Frame>, probe: CallProbe | undefined): Promise<void> {
     const inFlight = (this.inFlight ??= new Set())
     inFlight.add(f.id)
     let frame: Frame | undefined
@@ -296,11 +340,15 @@ export class Connection {
       error = e
     }
     // A call failed by shutdown has been answered already.
-    if (!inFlight.delete(f.id)) return
+    if (!inFlight.delete(f.id)) {
+      if (probe) this.core.telemetry.callEnd(probe, 'UNAVAILABLE')
+      return
+    }
     if (inFlight.size === 0 && this.settled) {
       this.settled()
       this.settled = undefined
     }
-    this.send(frame ?? this.failure(f, error))
+    if (frame) this.answered(frame, undefined, probe)
+    else this.failure(f, error, probe)
   }
 }

@@ -3,8 +3,9 @@ import { CloseCode, RtError, jsonEncoder, type AnyContract, type Bus, type Histo
 import { RoomRegistry, type NativeFanout } from '@rt/rooms'
 import { Addressing } from './cluster/addressing.js'
 import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
-import { Directory } from './cluster/directory.js'
+import { Directory, type ConnectionQuery } from './cluster/directory.js'
 import { createPresence } from './cluster/presence.js'
+import { AuthRefresh, type AuthRefreshOptions } from './auth-refresh.js'
 import { Connection, type NodeCore } from './connection.js'
 import { createFrameTable } from './dispatch.js'
 import { Handshakes } from './handshake.js'
@@ -14,13 +15,19 @@ import { TopicHub, type Authorize } from './topics/topic-hub.js'
 import { resolveLimits } from './limits.js'
 import { createMemoryBus } from './memory-bus.js'
 import { resolveRoles } from './roles.js'
-import type { BaseContext, DisconnectReason, ErrorContext, Server, ServerOptions } from './types.js'
+import { countingBus } from './telemetry/bus-probe.js'
+import { stderrLogger, type Logger } from './telemetry/logger.js'
+import { loadOtel } from './telemetry/otel.js'
+import { Telemetry } from './telemetry/telemetry.js'
+import type { BaseContext, DisconnectReason, ErrorContext, Server, ServerOptions, ServerStats } from './types.js'
 
-function defaultOnError(error: unknown, context: ErrorContext): void {
-  const where = `${context.where}${context.procedure ? ` ${context.procedure}` : ''}${context.connId ? ` (conn ${context.connId})` : ''}`
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-  process.stderr.write(`[@rt/server] error in ${where}: ${detail}\n`)
-}
+/** Without `onError`, errors go to the logger: one line each on stderr by default, as before. */
+const logErrors =
+  (logger: Logger) =>
+  (error: unknown, context: ErrorContext): void => {
+    const where = `${context.where}${context.procedure ? ` ${context.procedure}` : ''}${context.connId ? ` (conn ${context.connId})` : ''}`
+    logger.error({ err: error, ...context }, `error in ${where}`)
+  }
 
 function originCheck(origins: ServerOptions<AnyContract, BaseContext>['origins']): (origin: string | undefined) => boolean {
   if (origins === undefined) return () => true
@@ -37,7 +44,11 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const { roles, shared, entries } = resolveRoles(contract, options.handlers as Record<string, Record<string, unknown>>)
   const limits = resolveLimits(options.limits)
   const encoder = options.encoder ?? jsonEncoder
-  const report = options.onError ?? defaultOnError
+  const logger = options.logger ?? stderrLogger
+  const report = options.onError ?? logErrors(logger)
+  const telemetry = new Telemetry()
+  // Resolved now, so it is there by `listen()`: an absent optional peer is just undefined.
+  const otel = loadOtel()
   const nodeId = options.nodeId ?? randomBytes(6).toString('base64url')
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new TypeError('createServer: nodeId must be 1-64 letters, digits, - or _')
   // Connection ids stay unique even if a restarted node reuses its nodeId.
@@ -48,18 +59,24 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     throw new TypeError('createServer: cluster.heartbeatMs must be positive and cluster.deadAfterMs at least twice it')
   }
   const PING = encoder.encode({ t: 'ping' })
-  const bus = options.bus ?? createMemoryBus()
+  const { bus, counts: busCounts } = countingBus(options.bus ?? createMemoryBus({ logger }))
   const connections = new Map<string, Connection>()
   const { presence, emit: presenceEvent } = createPresence(() => directory, (e) => report(e, { where: 'listener' }))
   const directory = new Directory({
     bus,
     nodeId,
     onUser: presenceEvent,
+    // Sent with each heartbeat, so any node can show every node's figures (the inspector).
+    stats: () => {
+      // Typed here: `server` is inferred from an object that reads `directory` back.
+      const { topics: counts, totals } = server.stats() as ServerStats
+      return { at: Date.now(), topics: counts, totals }
+    },
     heartbeatMs,
     deadAfterMs,
     report: (e) => report(e, { where: 'bus' }),
   })
-  const addressing = new Addressing(bus, nodeId, directory, (id) => connections.get(id))
+  const addressing = new Addressing(bus, nodeId, directory, (id) => connections.get(id), telemetry)
   // A transport with native pub/sub fans out rooms and topics on this node with one call.
   const publish = transport.publish?.bind(transport)
   const native: NativeFanout<Connection> | undefined = publish && {
@@ -72,6 +89,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     nodeId,
     ...(native && { native }),
     onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
+    probe: telemetry.roomProbe(),
   })
   // Resolved on first use: a server whose contract has no history topic never opens a store.
   let store: HistoryStore | undefined
@@ -90,6 +108,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     encode: (f) => encoder.encode(f),
     flush: () => bus.flush(),
     maxRecovery: limits.maxRecovery,
+    recoveryTimeoutMs: limits.recoveryTimeoutMs,
   })
   const topicGates = (options.topics ?? {}) as Record<string, Record<string, { authorize?: Authorize } | undefined> | undefined>
   const topics = new TopicHub({
@@ -105,12 +124,20 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     maxInputDepth: limits.maxInputDepth,
     history,
     report: (e) => report(e, { where: 'listener' }),
+    telemetry,
   })
   let seq = 0
   let listening = false
   let draining = false
   let closing: Promise<void> | undefined
   let sweep: ReturnType<typeof setInterval> | undefined
+
+  const refresher = new AuthRefresh({
+    encoder,
+    refreshAheadMs: limits.refreshAheadMs,
+    authenticate: options.authenticate as AuthRefreshOptions['authenticate'],
+    report,
+  })
 
   const safely = (where: ErrorContext['where'], connId: string, fn: () => unknown): void => {
     try {
@@ -129,10 +156,13 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     get draining() {
       return draining
     },
-    frames: createFrameTable(encoder, topics),
+    frames: createFrameTable(encoder, topics, refresher),
     report,
+    telemetry,
     detach(conn: Connection, reason: DisconnectReason) {
       if (!connections.delete(conn.id)) return
+      refresher.drop(conn)
+      telemetry.closed(conn.role, reason.code)
       rooms.removeAll(conn)
       topics.drop(conn)
       directory.removeConn(conn.id)
@@ -156,10 +186,13 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
       const conn = new Connection(`${nodeId}.${incarnation}${(++seq).toString(36)}`, entry, ctx, socket, core)
       connections.set(conn.id, conn)
       directory.addConn(conn.id, ctx.user.id, conn.role, conn.since)
+      telemetry.accepted(conn.role)
       return conn
     },
+    watch: (conn, request) => refresher.watch(conn, request),
     detach: (conn, reason) => core.detach(conn, reason),
     report,
+    telemetry,
   })
 
   function heartbeat(): void {
@@ -228,16 +261,38 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     ...topicApi(null),
     forRole: (role: string) => ({ ...targets(parts, role), ...topicApi(role) }),
     nodes: () => directory.nodeList(),
+    fetchConnections: async (query?: ConnectionQuery) => directory.connections(query),
     presence,
     stats: () => ({
       connections: connections.size,
       rooms: rooms.count,
       // One subscription per local room, per topic stream and listener, plus the node's own.
       busSubscriptions: addressing.subscriptions + rooms.count + directory.subscriptions + topics.busSubscriptions,
+      history: { ...history.stats },
+      roles: directory.roleCounts(),
+      topics: topics.subscriptionCounts(),
+      totals: { ...telemetry.totals },
     }),
     async listen() {
       if (closing) throw new Error('server is closed')
       if (listening) throw new Error('server is already listening')
+      const subscribed = new Map<string, number>()
+      telemetry.start(await otel, {
+        bus: busCounts,
+        // Every role and every topic seen so far, at 0 when none is left: a series that stops being observed is dropped.
+        connections: () => {
+          const perRole = new Map<string, number>([...entries.keys()].map((r) => [r, 0]))
+          for (const c of connections.values()) perRole.set(c.role, (perRole.get(c.role) ?? 0) + 1)
+          return perRole
+        },
+        subscriptions: () => {
+          for (const t of subscribed.keys()) subscribed.set(t, 0)
+          for (const [t, n] of Object.entries(topics.subscriptionCounts())) subscribed.set(t, n)
+          return subscribed
+        },
+        nodes: () => directory.nodeList().length,
+        history: () => server.stats().history,
+      })
       addressing.start()
       directory.start()
       // Our subscriptions are registered on the bus before the first client arrives.

@@ -1,4 +1,4 @@
-import { RtError, errorFrame, type ClientFrame, type Encoder, type SubFrame, type UnsubFrame } from '@rt/contract'
+import { RtError, errorFrame, type AuthFrame, type ClientFrame, type Encoder, type SubFrame, type UnsubFrame } from '@rt/contract'
 import type { Connection } from './connection.js'
 
 /** What a connection does with each frame type, once the frame is past the rate limit. */
@@ -12,10 +12,16 @@ export interface FrameTopics {
   unsubscribeConn(conn: Connection, frame: UnsubFrame): void
 }
 
+/** The node feature that takes fresh credentials (auth-refresh.ts). */
+export interface FrameAuth {
+  refresh(conn: Connection, frame: AuthFrame): Promise<void>
+}
+
 const ALREADY_AUTHENTICATED = errorFrame(undefined, new RtError('BAD_REQUEST', 'Already authenticated'))
+const NO_REFRESH = new RtError('BAD_REQUEST', 'The credentials of this connection do not expire')
 
 /** The frame table of a node: built once, one lookup per frame. */
-export function createFrameTable(encoder: Encoder, topics: FrameTopics): FrameTable {
+export function createFrameTable(encoder: Encoder, topics: FrameTopics, auth?: FrameAuth): FrameTable {
   const pong = encoder.encode({ t: 'pong' })
   return {
     call: (conn, f) => conn.call(f),
@@ -25,5 +31,6 @@ export function createFrameTable(encoder: Encoder, topics: FrameTopics): FrameTa
     pong: () => {},
     // Encoded when sent, like every answer: an encoder that throws on it faults this connection only.
     hello: (conn) => conn.send(encoder.encode(ALREADY_AUTHENTICATED)),
+    auth: (conn, f) => (auth ? auth.refresh(conn, f) : conn.sendError(f.id, NO_REFRESH)),
   }
 }

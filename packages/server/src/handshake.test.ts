@@ -5,6 +5,7 @@ import type { Connection } from './connection.js'
 import { Handshakes, type HandshakeOptions } from './handshake.js'
 import { resolveLimits, type Limits } from './limits.js'
 import { resolveRoles } from './roles.js'
+import { Telemetry } from './telemetry/telemetry.js'
 import type { TransportRequest, TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason } from './types.js'
 
@@ -37,6 +38,7 @@ function setup(o: { limits?: Partial<Limits>; authenticate?: HandshakeOptions['a
     limits: resolveLimits({ handshakeTimeoutMs: 60_000, ...o.limits }),
     encoder: jsonEncoder,
     roles: entries,
+    telemetry: new Telemetry(),
     get draining() {
       return draining
     },
@@ -47,6 +49,7 @@ function setup(o: { limits?: Partial<Limits>; authenticate?: HandshakeOptions['a
       const conn = { id: `n.${ctx.user.id}`, nodeId: 'n', closed: false, send: (f: Frame) => socket.send(f), receive: (f: Frame) => void received.push(f) }
       return conn as unknown as Connection
     },
+    watch() {},
     detach: (_c, reason) => void detached.push(reason),
     report: (e) => void reports.push(e),
   })

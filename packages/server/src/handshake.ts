@@ -1,8 +1,10 @@
-import { CloseCode, PROTOCOL_VERSION, RtError, closeCodeFor, decodeClientFrame, type Encoder, type Frame, type HelloFrame } from '@rt/contract'
+import { CloseCode, PROTOCOL_VERSION, RtError, closeCodeFor, decodeClientFrame, type Encoder, type Frame, type HelloFrame, type WelcomeFrame } from '@rt/contract'
+import { checkCtx } from './auth-refresh.js'
 import { closeReason } from './close-reason.js'
 import type { Connection } from './connection.js'
 import type { Limits } from './limits.js'
 import type { RoleEntry } from './roles.js'
+import type { Telemetry } from './telemetry/telemetry.js'
 import type { SocketListener, TransportHandler, TransportRequest, TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason, ErrorContext } from './types.js'
 
@@ -17,8 +19,11 @@ export interface HandshakeOptions {
   onConnection: ((conn: Connection, ctx: BaseContext) => unknown) | undefined
   /** Makes and registers the Connection of a socket `authenticate` accepted. */
   connect(entry: RoleEntry, ctx: BaseContext, socket: TransportSocket): Connection
+  /** Starts the expiry clock of a connection whose ctx has `expiresAt`. */
+  watch(conn: Connection, request: TransportRequest): void
   detach(conn: Connection, reason: DisconnectReason): void
   report(error: unknown, context: ErrorContext): void
+  readonly telemetry: Telemetry
 }
 
 const frameSize = (data: Frame): number => (typeof data === 'string' ? data.length : data.byteLength)
@@ -55,6 +60,7 @@ export class Handshakes implements TransportHandler {
   open(socket: TransportSocket, request: TransportRequest): SocketListener {
     // A refused origin is told with a close code (not an HTTP status), so the client stops retrying.
     if (!this.o.allowOrigin(request.headers.origin)) {
+      this.o.telemetry.refused(CloseCode.FORBIDDEN)
       socket.close(CloseCode.FORBIDDEN, 'origin not allowed')
       return { message() {}, close() {} }
     }
@@ -96,6 +102,10 @@ class Session implements SocketListener {
   }
 
   message(data: Frame): void {
+    // Every frame of the socket, handshake included, is counted here and only here.
+    const totals = this.hs.o.telemetry.totals
+    totals.framesIn++
+    totals.bytesIn += frameSize(data)
     // The guard for what happens before a Connection exists (a Connection guards its own frames).
     try {
       if (this.phase === 'open') this.conn?.receive(data)
@@ -165,6 +175,7 @@ class Session implements SocketListener {
         (c) => this.opened(c),
         (e: unknown) => {
           this.hs.o.report(e, { where: 'authenticate' })
+          this.hs.o.telemetry.refused(CloseCode.UNAUTHORIZED)
           this.refuse(CloseCode.UNAUTHORIZED, 'unauthorized')
         },
       )
@@ -178,20 +189,23 @@ class Session implements SocketListener {
     const { o } = this.hs
     const socket = this.socket
     if (hello.v !== PROTOCOL_VERSION) {
+      o.telemetry.refused(CloseCode.UNSUPPORTED_VERSION)
       socket.close(CloseCode.UNSUPPORTED_VERSION, `protocol version ${PROTOCOL_VERSION} required`)
       return null
     }
     const entry = o.roles.get(hello.role)
     if (!entry) {
+      o.telemetry.refused(CloseCode.UNAUTHORIZED)
       socket.close(CloseCode.UNAUTHORIZED, closeReason(`unknown role "${hello.role}"`))
       return null
     }
     let ctx: BaseContext
     try {
-      ctx = await o.authenticate({ role: hello.role, auth: hello.auth, request })
-      if (typeof ctx?.user?.id !== 'string' || ctx.user.id === '') throw new TypeError('authenticate must return { user: { id: string } }')
+      ctx = checkCtx(await o.authenticate({ role: hello.role, auth: hello.auth, request }))
+      if (ctx.expiresAt !== undefined && ctx.expiresAt <= Date.now()) throw new RtError('UNAUTHORIZED', 'credentials expired')
     } catch (e) {
       if (!(e instanceof RtError)) o.report(e, { where: 'authenticate' })
+      o.telemetry.refused(closeCodeFor(e))
       socket.close(closeCodeFor(e), e instanceof RtError ? closeReason(e.message) : 'unauthorized')
       return null
     }
@@ -202,7 +216,10 @@ class Session implements SocketListener {
     }
     const conn = o.connect(entry, ctx, socket)
     const { limits } = o
-    conn.send(o.encoder.encode({ t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: conn.nodeId, hb: limits.heartbeatIntervalMs, mf: limits.maxFrameBytes }))
+    const welcome: WelcomeFrame = { t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: conn.nodeId, hb: limits.heartbeatIntervalMs, mf: limits.maxFrameBytes }
+    if (ctx.expiresAt !== undefined) welcome.x = ctx.expiresAt
+    conn.send(o.encoder.encode(welcome))
+    o.watch(conn, request)
     // Frames the client sends after the welcome wait until onConnection is done (rooms are set up by then).
     if (o.onConnection) {
       try {

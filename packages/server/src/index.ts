@@ -2,6 +2,7 @@ export { createServer } from './create-server.js'
 export { createMemoryBus, createMemoryHub } from './memory-bus.js'
 export { createMemoryHistory, type MemoryHistoryOptions } from './history/memory-history.js'
 export type { MemoryBusOptions, MemoryHub } from './memory-bus.js'
+export type { Logger } from './telemetry/logger.js'
 export { DEFAULT_LIMITS } from './limits.js'
 export type { Limits } from './limits.js'
 export type {
@@ -19,6 +20,9 @@ export type {
   HistoryTopicName,
   MemberInfo,
   NodeInfo,
+  NodeStats,
+  ConnectionQuery,
+  TotalName,
   Presence,
   PresenceEntry,
   PresenceEvent,
@@ -29,6 +33,8 @@ export type {
   Server,
   ServerOptions,
   ServerStats,
+  ServerTotals,
+  HistoryStats,
   Target,
   TopicApi,
   TopicListener,

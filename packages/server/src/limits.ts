@@ -43,6 +43,10 @@ export interface Limits {
   maxConnectionsPerIp: number
   /** Most publications one recovery replays (history topics); a client further behind is answered `recovered: false`. @default 1_000 */
   maxRecovery: number
+  /** Longest a recovery's store read may take; slower is answered UNAVAILABLE, and the client retries from its position. @default 5_000 */
+  recoveryTimeoutMs: number
+  /** How long before `ctx.expiresAt` the server sends `refresh` (at most half the time left); the client must answer by the expiry, or is closed with 4001. @default 15_000 */
+  refreshAheadMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -66,6 +70,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: Infinity,
   maxConnectionsPerIp: Infinity,
   maxRecovery: 1_000,
+  recoveryTimeoutMs: 5_000,
+  refreshAheadMs: 15_000,
 })
 
 // Timers and sizes handed to transports must be finite: setTimeout(…, Infinity) fires at once.

@@ -1,4 +1,5 @@
 import type { Bus, BusSubscription } from '@rt/contract'
+import { stderrLogger, type Logger } from './telemetry/logger.js'
 
 type Handler = (data: Uint8Array, subject: string) => void
 
@@ -8,20 +9,61 @@ export interface MemoryHub {
   readonly subscriptionCount: number
 }
 
+/**
+ * One subscription: its own object (the same handler subscribed twice is two of them), with
+ * `unsubscribe` on the prototype. A node holds one per room with a member, so a room of one
+ * (a user's own room) costs this object and one hub entry, no closures and no Set.
+ */
+class Sub implements BusSubscription {
+  active = true
+
+  constructor(
+    readonly subject: string,
+    readonly handler: Handler,
+    /** Its tokens when the subject has a wildcard; undefined for an exact subject. */
+    readonly pattern: string[] | undefined,
+    private readonly owner: Set<Sub>,
+    private readonly hub: HubState,
+  ) {}
+
+  unsubscribe(): void {
+    if (!this.active) return
+    this.active = false
+    this.owner.delete(this)
+    this.hub.remove(this)
+  }
+}
+
 interface HubState extends MemoryHub {
-  exact: Map<string, Set<Handler>>
-  patterns: Map<Handler, string[]>
+  /** Exact subjects: the subscription itself while it is the only one, a Set beyond. */
+  exact: Map<string, Sub | Set<Sub>>
+  patterns: Set<Sub>
+  add(sub: Sub): void
+  remove(sub: Sub): void
 }
 
 /** Creates a hub that several in-memory buses (one per node) share. */
 export function createMemoryHub(): MemoryHub {
   const hub: HubState = {
     exact: new Map(),
-    patterns: new Map(),
+    patterns: new Set(),
     get subscriptionCount() {
       let n = this.patterns.size
-      for (const set of this.exact.values()) n += set.size
+      for (const subs of this.exact.values()) n += subs instanceof Set ? subs.size : 1
       return n
+    },
+    add(sub) {
+      if (sub.pattern) return void this.patterns.add(sub)
+      const had = this.exact.get(sub.subject)
+      if (had === undefined) this.exact.set(sub.subject, sub)
+      else if (had instanceof Set) had.add(sub)
+      else this.exact.set(sub.subject, new Set([had, sub]))
+    },
+    remove(sub) {
+      if (sub.pattern) return void this.patterns.delete(sub)
+      const had = this.exact.get(sub.subject)
+      if (had === sub) this.exact.delete(sub.subject)
+      else if (had instanceof Set && had.delete(sub) && had.size === 0) this.exact.delete(sub.subject)
     },
   }
   return hub
@@ -39,8 +81,10 @@ function matches(pattern: string[], subject: string[]): boolean {
 export interface MemoryBusOptions {
   /** Buses on the same hub reach each other, like nodes on one NATS. @default a private hub */
   hub?: MemoryHub
-  /** Receives errors thrown by subscription handlers. @default writes to stderr */
+  /** Receives errors thrown by subscription handlers. @default logs them with `logger.error` */
   onError?: (error: unknown) => void
+  /** Where handler errors are logged without `onError` (the server passes its own). @default errors to stderr */
+  logger?: Logger
 }
 
 /**
@@ -50,19 +94,24 @@ export interface MemoryBusOptions {
  */
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonly hub: MemoryHub } {
   const hub = (options.hub ?? createMemoryHub()) as HubState
-  const onError = options.onError ?? ((e: unknown) => void process.stderr.write(`[@rt/server] memory bus handler threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`))
-  const mine = new Set<{ subject: string; handler: Handler }>()
+  const logger = options.logger ?? stderrLogger
+  const onError = options.onError ?? ((e: unknown) => logger.error({ err: e, where: 'bus' }, 'memory bus handler threw'))
+  const mine = new Set<Sub>()
   let closed = false
 
   const deliver = (subject: string, data: Uint8Array) => {
-    const tokens = subject.split('.')
-    const targets: Handler[] = [...(hub.exact.get(subject) ?? [])]
-    for (const [h, p] of hub.patterns) if (matches(p, tokens)) targets.push(h)
+    const exact = hub.exact.get(subject)
+    // A snapshot: a handler may subscribe or unsubscribe while this message is delivered.
+    const targets: Sub[] = exact === undefined ? [] : exact instanceof Set ? [...exact] : [exact]
+    if (hub.patterns.size > 0) {
+      const tokens = subject.split('.')
+      for (const sub of hub.patterns) if (matches(sub.pattern!, tokens)) targets.push(sub)
+    }
     if (targets.length === 0) return
-    for (const h of targets) {
+    for (const sub of targets) {
       try {
         // Each subscriber gets its own copy, as over a network.
-        h(targets.length === 1 ? data : new Uint8Array(data), subject)
+        sub.handler(targets.length === 1 ? data : new Uint8Array(data), subject)
       } catch (e) {
         onError(e)
       }
@@ -94,28 +143,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
     },
     subscribe(subject, handler): BusSubscription {
       if (closed) throw new Error('memory bus is closed')
-      // Wrap so the same function subscribed twice is two subscriptions.
-      const h: Handler = (d, s) => handler(d, s)
-      const entry = { subject, handler: h }
-      mine.add(entry)
-      const tokens = subject.split('.')
-      if (tokens.includes('*') || tokens.includes('>')) hub.patterns.set(h, tokens)
-      else {
-        let set = hub.exact.get(subject)
-        if (!set) hub.exact.set(subject, (set = new Set()))
-        set.add(h)
-      }
-      let active = true
-      return {
-        unsubscribe() {
-          if (!active) return
-          active = false
-          mine.delete(entry)
-          hub.patterns.delete(h)
-          const set = hub.exact.get(subject)
-          if (set?.delete(h) && set.size === 0) hub.exact.delete(subject)
-        },
-      }
+      const wild = subject.includes('*') || subject.includes('>')
+      const tokens = wild ? subject.split('.') : undefined
+      const sub = new Sub(subject, handler, tokens && (tokens.includes('*') || tokens.includes('>')) ? tokens : undefined, mine, hub)
+      mine.add(sub)
+      hub.add(sub)
+      return sub
     },
     async flush() {
       await new Promise<void>((r) => queueMicrotask(r))
@@ -124,12 +157,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
       if (closed) return
       await bus.flush()
       closed = true
-      for (const { subject, handler } of mine) {
-        hub.patterns.delete(handler)
-        const set = hub.exact.get(subject)
-        if (set?.delete(handler) && set.size === 0) hub.exact.delete(subject)
-      }
-      mine.clear()
+      for (const sub of [...mine]) sub.unsubscribe()
     },
   }
   return bus

@@ -21,14 +21,17 @@ import type {
   SharedMessages,
   SharedProcedures,
 } from '@rt/contract'
-import type { ConnRecord, NodeInfo } from './cluster/directory.js'
+import type { ConnRecord, ConnectionQuery, NodeInfo } from './cluster/directory.js'
 import type { Presence } from './cluster/presence.js'
 import type { Limits } from './limits.js'
+import type { Logger } from './telemetry/logger.js'
 import type { Transport, TransportRequest } from './transport.js'
 
-/** What `authenticate` must return at least: the connection's user. */
+/** What `authenticate` must return at least: the connection's user, and when its credentials expire if they do. */
 export interface BaseContext {
   user: { id: string }
+  /** When the credentials expire (ms since epoch): the server asks the client for fresh ones before, and closes with 4001 at it. */
+  expiresAt?: number
 }
 
 /** Why a connection ended: the WebSocket close code and reason. */
@@ -45,6 +48,7 @@ export interface RoleConn<R extends string, Events, Ctx extends BaseContext> {
   /** Unique in the cluster; names the node that holds the connection. */
   readonly id: string
   readonly role: R
+  /** What `authenticate` returned, most recently: a refresh replaces it. */
   readonly ctx: Ctx
   /** The node that holds this connection. */
   readonly nodeId: string
@@ -91,7 +95,10 @@ export interface AuthenticateInput<C extends AnyContract> {
   role: keyof C['roles'] & string
   /** Whatever the client passed as `auth`. Untrusted. */
   auth: unknown
+  /** The upgrade request; on a refresh, the connection's own. */
   request: TransportRequest
+  /** True when re-run on an open connection to refresh its credentials (the returned `user.id` must stay the same). */
+  refresh?: boolean
 }
 
 /** Where an error reported to `onError` happened. */
@@ -111,7 +118,7 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
    * @default the bus's own store (`bus.history`, e.g. JetStream with @rt/bus-nats), else `createMemoryHistory()` (one node)
    */
   history?: HistoryStore
-  /** Checks the client's hello; returns ctx (with `user.id`) or throws to refuse: 4001, 4003 for FORBIDDEN, 1013 (retry) for UNAVAILABLE/TIMEOUT/RATE_LIMITED. */
+  /** Checks the client's hello (and each refresh); returns ctx (with `user.id`, and `expiresAt` to make it expire) or throws to refuse: 4001, 4003 for FORBIDDEN, 1013 (retry) for UNAVAILABLE/TIMEOUT/RATE_LIMITED. */
   authenticate: (input: AuthenticateInput<C>) => Ctx | Promise<Ctx>
   /** One handler per procedure: `handlers.<role>.<name>`, and `handlers.shared.<name>` for shared procedures. */
   handlers: Handlers<C, Ctx>
@@ -130,8 +137,10 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   validateOutput?: boolean
   /** @default jsonEncoder */
   encoder?: Encoder
-  /** Receives errors that are not the client's fault (handler crashes, hook failures). @default writes to stderr */
+  /** Receives errors that are not the client's fault (handler crashes, hook failures). @default logs them with `logger.error` */
   onError?: (error: unknown, context: ErrorContext) => void
+  /** Where the server logs (pino-compatible: `logger.error(obj, msg)`); errors arrive with `err` and their `ErrorContext`. @default errors and warnings to stderr */
+  logger?: Logger
   /** This node's id (1-64 letters, digits, - or _). Connection ids carry a per-start tag, so a restarted node may reuse it. @default a random id */
   nodeId?: string
   /** Subscription gates per topic. @default everyone may subscribe */
@@ -149,7 +158,8 @@ export interface ClusterOptions {
 
 /** A connection as the whole cluster knows it. */
 export type MemberInfo = ConnRecord
-export type { NodeInfo }
+export type { ConnectionQuery, NodeInfo }
+export type { NodeStats, TotalName } from './cluster/node-stats.js'
 export type { Presence, PresenceEntry, PresenceEvent } from './cluster/presence.js'
 
 /** A server-controlled group of connections, mixed-role, spanning every node. */
@@ -172,6 +182,8 @@ export interface Room<C extends AnyContract> {
 export interface Target<M, E extends string> {
   /** Delivers at most once; resolves once handed to the bus. Rejects if the payload breaks the contract. */
   emit<K extends E>(event: K, payload: PayloadIn<M, K>): Promise<void>
+  /** Closes the connection(s) on whatever node holds them; resolves once handed to the bus. Rejects a code other than 1000 or 3000-4999. @default 1000 (the client does not reconnect) */
+  disconnect(code?: number, reason?: string): Promise<void>
 }
 
 /** Params argument of a topic: required for a topic with params, absent otherwise. */
@@ -256,6 +268,48 @@ export interface ServerStats {
   rooms: number
   /** Bus subscriptions this node holds. */
   busSubscriptions: number
+  /** This node's connections by role. */
+  roles: Record<string, number>
+  /** This node's client subscriptions by topic name (one per connection per stream). */
+  topics: Record<string, number>
+  /** Topic history on this node, counted since it started. */
+  history: HistoryStats
+  /** Cumulative traffic of this node since it started, kept with or without an OpenTelemetry SDK. */
+  totals: ServerTotals
+}
+
+/** Cumulative counters of `ServerStats.totals`. */
+export interface ServerTotals {
+  /** Frames received from client sockets (handshake frames included). */
+  framesIn: number
+  /** Frames written to client sockets: one per recipient socket of a fan-out. */
+  framesOut: number
+  /** Bytes of the frames received (UTF-16 code units for a text frame: its bytes when ASCII). */
+  bytesIn: number
+  /** Bytes of the frames written, counted as `bytesIn`: one frame's size per recipient socket. */
+  bytesOut: number
+  /** Call frames answered. */
+  calls: number
+  /** Of those, the ones answered with an error. */
+  callErrors: number
+  /** Room broadcasts, topic publishes and `toConn` / `toUser` sends made on this node. */
+  published: number
+  /** Of those and of peers', deliveries to sockets on this node: one per recipient socket. */
+  delivered: number
+}
+
+/** Recoveries this node answered and the store reads they cost. */
+export interface HistoryStats {
+  /** `sub` frames of history topics answered (fresh subscribes and recoveries alike). */
+  subscribes: number
+  /** Of those, the ones that came with a position (`since`, or a reconnect). */
+  recoveries: number
+  /** Of those, the ones answered `recovered: true`. */
+  recovered: number
+  /** Publications sent in replays. */
+  replayed: number
+  /** Store reads made for subscribes (shared reads count once). */
+  reads: number
 }
 
 export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseContext>
@@ -280,6 +334,8 @@ export interface Server<C extends AnyContract, Ctx extends BaseContext = BaseCon
   forRole<R extends RoleOf<C>>(role: R): RoleScope<C, R>
   /** Live nodes of the cluster, this one included. */
   nodes(): NodeInfo[]
+  /** Connections anywhere in the cluster (replicated state), filtered by node, role, user or room: at most `limit`. */
+  fetchConnections(query?: ConnectionQuery): Promise<MemberInfo[]>
   /** Who is online, where (cluster-wide, replicated). */
   readonly presence: Presence
   stats(): ServerStats

@@ -3,8 +3,14 @@ import { CloseCode } from '@rt/contract'
 import { closeGrace, type Transport, type TransportHandler, type TransportListenOptions, type TransportRequest } from '@rt/server'
 import { formatAddress } from './format-address.js'
 import { loadUws } from './load-uws.js'
-import { PubSub, UwsSocket, type UserData } from './uws-socket.js'
+import { PubSub, UwsSocket, atLeast, type UserData } from './uws-socket.js'
 import type { UwsApp, UwsBehavior, UwsHttpResponse, UwsListenSocket } from './uws-types.js'
+
+/** permessage-deflate (RFC 7692) for clients that offer it, with uWS's shared compressor and decompressor (no context takeover). */
+export interface UwsCompressionOptions {
+  /** Frames of fewer bytes (encoded) go uncompressed. @default 1024 */
+  threshold?: number
+}
 
 export interface UwsTransportOptions {
   /** Port to listen on; 0 picks a free one. */
@@ -20,10 +26,15 @@ export interface UwsTransportOptions {
   maxBackpressure?: number
   /** Seconds of silence before uWS pings and then drops a socket; 0 leaves liveness to the server's heartbeats. @default 0 */
   idleTimeout?: number
+  /** permessage-deflate for clients that offer it; `true` takes the defaults. @default false */
+  compression?: UwsCompressionOptions | boolean
 }
 
 const DEFAULT_BACKPRESSURE = 4 << 20
-/** uWS cuts a frame over `maxPayloadLength` with 1006 and this reason, without a close frame. */
+/**
+ * uWS cuts a frame over `maxPayloadLength` with 1006 and this reason, without a close frame; a
+ * compressed one that inflates past it (or does not inflate) gets ", or other inflation error" added.
+ */
 const TOO_BIG = 'Received too big message'
 
 const decoder = new TextDecoder()
@@ -52,6 +63,8 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
   let limit = DEFAULT_BACKPRESSURE
   const live = new Set<UwsSocket>()
   const pubsub = new PubSub(() => limit)
+  const compression = options.compression === true ? {} : options.compression || undefined
+  if (compression) pubsub.threshold = compression.threshold ?? 1024
 
   function behavior(handler: TransportHandler, maxFrameBytes: number): UwsBehavior<UserData> {
     return {
@@ -65,7 +78,9 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
       closeOnBackpressureLimit: false,
       idleTimeout: options.idleTimeout ?? 0,
       sendPingsAutomatically: (options.idleTimeout ?? 0) > 0,
-      compression: uws.DISABLED ?? 0,
+      // Shared: no socket keeps a deflate window (the peer is told no context takeover), and
+      // uWS inflates into a buffer it stops filling past `maxPayloadLength`.
+      compression: compression ? (uws.SHARED_COMPRESSOR ?? 1) | (uws.SHARED_DECOMPRESSOR ?? 256) : (uws.DISABLED ?? 0),
       upgrade(res, req, context) {
         // Everything below answers synchronously (`req` dies when this returns): nothing to cancel later.
         res.onAborted(() => {})
@@ -108,7 +123,7 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
         if (!s) return
         const reason = decoder.decode(message)
         live.delete(s)
-        if (code === 1006 && reason === TOO_BIG) s.onGone(CloseCode.MESSAGE_TOO_BIG, 'message too big')
+        if (code === 1006 && reason.startsWith(TOO_BIG)) s.onGone(CloseCode.MESSAGE_TOO_BIG, 'message too big')
         else s.onGone(code, reason)
       },
     }
@@ -159,7 +174,8 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
     publish(channel, frame) {
       if (!app) return
       pubsub.flush()
-      app.publish(channel, frame, typeof frame !== 'string')
+      // One deflate for every subscriber that negotiated compression (uWS's shared compressor).
+      app.publish(channel, frame, typeof frame !== 'string', atLeast(frame, pubsub.threshold))
       pubsub.afterPublish(channel)
     },
   }

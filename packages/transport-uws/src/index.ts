@@ -1,2 +1,2 @@
 export { createUwsTransport } from './create-uws-transport.js'
-export type { UwsTransportOptions } from './create-uws-transport.js'
+export type { UwsCompressionOptions, UwsTransportOptions } from './create-uws-transport.js'

@@ -9,13 +9,23 @@ export interface UserData {
   socket?: UwsSocket
 }
 
+/** Whether `f` is `threshold` bytes or more once encoded; UTF-8 length is computed only when it decides. */
+export function atLeast(f: Frame, threshold: number): boolean {
+  if (typeof f !== 'string') return f.byteLength >= threshold
+  if (f.length >= threshold) return true
+  return f.length * 3 >= threshold && Buffer.byteLength(f) >= threshold
+}
+
 /** A uWS socket on the shared write queue: each turn's frames in one corked batch. */
 export class UwsSocket extends QueuedSocket<PubSub> {
   listener: SocketListener | undefined
   /** A close that happened before the core's listener existed (closed during `open`). */
   pendingClose: [number, string] | undefined
-  /** Channels this socket is subscribed to; made on the first subscribe. */
-  channels: Set<string> | undefined
+  /**
+   * Channels this socket is subscribed to; made on the first subscribe. An array, not a Set: a
+   * socket has a few (its rooms and topics), and a Set's table costs ~100 bytes a socket more.
+   */
+  channels: string[] | undefined
 
   constructor(
     readonly ws: UwsWebSocket<UserData>,
@@ -27,8 +37,9 @@ export class UwsSocket extends QueuedSocket<PubSub> {
   // One corked batch: N frames, one write. `send`'s result needs no handling: with
   // `maxBackpressure: 0` uWS never drops (2), and a buffered frame (0) shows in getBufferedAmount.
   protected write(frames: Frame[]): void {
+    const threshold = this.scheduler.threshold
     this.ws.cork(() => {
-      for (const f of frames) this.ws.send(f, typeof f !== 'string')
+      for (const f of frames) this.ws.send(f, typeof f !== 'string', atLeast(f, threshold))
     })
   }
 
@@ -42,14 +53,18 @@ export class UwsSocket extends QueuedSocket<PubSub> {
   }
 
   subscribe(channel: string): void {
-    if (this.closed || this.channels?.has(channel)) return
+    if (this.closed || this.channels?.includes(channel)) return
     this.ws.subscribe(channel)
-    ;(this.channels ??= new Set()).add(channel)
+    ;(this.channels ??= []).push(channel)
     this.scheduler.join(channel, this)
   }
 
   unsubscribe(channel: string): void {
-    if (!this.channels?.delete(channel)) return
+    const i = this.channels?.indexOf(channel) ?? -1
+    if (i < 0) return
+    // Order does not matter: the last one takes the freed place.
+    const last = this.channels!.pop()!
+    if (i < this.channels!.length) this.channels![i] = last
     this.scheduler.leave(channel, this)
     if (!this.gone) this.ws.unsubscribe(channel)
   }
@@ -74,8 +89,10 @@ export class UwsSocket extends QueuedSocket<PubSub> {
 export class PubSub implements WriteScheduler {
   private readonly writes = createWriteScheduler(() => this.check())
   private published = new Set<string>()
-  /** Local subscribers per native pub/sub channel. */
-  private readonly channels = new Map<string, Set<UwsSocket>>()
+  /** Local subscribers per native pub/sub channel: the socket itself while it is the only one (a user's own room), a Set beyond. */
+  private readonly channels = new Map<string, UwsSocket | Set<UwsSocket>>()
+  /** Frames of fewer bytes are sent uncompressed; `Infinity` with compression off. */
+  threshold = Infinity
 
   constructor(private readonly limit: () => number) {}
 
@@ -100,14 +117,16 @@ export class PubSub implements WriteScheduler {
   }
 
   join(channel: string, s: UwsSocket): void {
-    let set = this.channels.get(channel)
-    if (!set) this.channels.set(channel, (set = new Set()))
-    set.add(s)
+    const had = this.channels.get(channel)
+    if (had === undefined) this.channels.set(channel, s)
+    else if (had instanceof Set) had.add(s)
+    else if (had !== s) this.channels.set(channel, new Set([had, s]))
   }
 
   leave(channel: string, s: UwsSocket): void {
-    const set = this.channels.get(channel)
-    if (set?.delete(s) && set.size === 0) this.channels.delete(channel)
+    const had = this.channels.get(channel)
+    if (had === s) this.channels.delete(channel)
+    else if (had instanceof Set && had.delete(s) && had.size === 0) this.channels.delete(channel)
   }
 
   // uWS writes a turn's published messages before Node's immediates run (measured), so their
@@ -118,7 +137,8 @@ export class PubSub implements WriteScheduler {
     this.published = new Set()
     const limit = this.limit()
     for (const channel of channels) {
-      for (const s of this.channels.get(channel) ?? []) {
+      const subs = this.channels.get(channel)
+      for (const s of subs instanceof Set ? subs : subs ? [subs] : []) {
         if (!s.closed && s.bufferedAmount > limit) s.closeNow(CloseCode.SLOW_CONSUMER, 'slow consumer')
       }
     }

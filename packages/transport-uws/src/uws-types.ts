@@ -6,8 +6,8 @@ export type UwsListenSocket = object
 
 /** Valid from `open` until the `close` handler returns; any call after that throws. */
 export interface UwsWebSocket<U> {
-  /** 1 written, 0 buffered (backpressure), 2 dropped over `maxBackpressure`. */
-  send(message: string | Uint8Array, isBinary?: boolean): number
+  /** 1 written, 0 buffered (backpressure), 2 dropped over `maxBackpressure`. `compress` applies if the socket negotiated it. */
+  send(message: string | Uint8Array, isBinary?: boolean, compress?: boolean): number
   getBufferedAmount(): number
   /** Sends a close frame and calls the `close` handler at once. */
   end(code?: number, reason?: string): void
@@ -53,7 +53,7 @@ export interface UwsApp {
   listen(host: string, port: number, options: number, cb: (socket: UwsListenSocket | false) => void): UwsApp
   listen(port: number, options: number, cb: (socket: UwsListenSocket | false) => void): UwsApp
   /** Returns true even when a slow subscriber dropped the message. */
-  publish(topic: string, message: string | Uint8Array, isBinary?: boolean): boolean
+  publish(topic: string, message: string | Uint8Array, isBinary?: boolean, compress?: boolean): boolean
   /** Closes the listen socket and every connection of the app. */
   close(): void
 }
@@ -65,6 +65,7 @@ export interface UwsModule {
   us_socket_local_port(socket: UwsListenSocket): number
   /** Present on the native build only: the republish's JavaScript fallback lacks it. */
   SHARED_COMPRESSOR?: number
+  SHARED_DECOMPRESSOR?: number
   DISABLED?: number
   LIBUS_LISTEN_EXCLUSIVE_PORT?: number
 }

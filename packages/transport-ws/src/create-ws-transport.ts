@@ -2,85 +2,67 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Frame } from '@rt/contract'
-import { QueuedSocket, closeGrace, createWriteScheduler } from '@rt/server'
-import type { SocketListener, Transport, TransportHandler, TransportRequest, WriteScheduler } from '@rt/server'
+import { QueuedSocket, closeGrace } from '@rt/server'
+import type { SocketListener, Transport, TransportHandler, TransportRequest } from '@rt/server'
+import { FrameCache } from './frame-cache.js'
 
-export type WsTransportOptions =
-  | {
-      /** Port to listen on; 0 picks a free one. */
-      port: number
-      /** @default all interfaces */
-      host?: string
-      path?: string
-    }
-  | {
-      /** Attach to an existing HTTP server (it keeps serving its other routes). */
-      server: HttpServer
-      /** Only upgrades on this path are taken; others are left to other listeners. @default any path */
-      path?: string
-    }
-
-/** An unmasked server→client WebSocket frame header (FIN set). */
-function header(opcode: number, length: number): Buffer {
-  if (length < 126) return Buffer.from([0x80 | opcode, length])
-  const h = Buffer.allocUnsafe(length < 65_536 ? 4 : 10)
-  h[0] = 0x80 | opcode
-  if (length < 65_536) {
-    h[1] = 126
-    h.writeUInt16BE(length, 2)
-  } else {
-    h[1] = 127
-    h.writeBigUInt64BE(BigInt(length), 2)
-  }
-  return h
+/** permessage-deflate (RFC 7692) for clients that offer it, with no context takeover either way. */
+export interface WsCompressionOptions {
+  /** Frames of fewer bytes (encoded) go uncompressed. @default 1024 */
+  threshold?: number
 }
 
-/** Frames a socket's queue into one buffer: one `write` per socket per turn, whatever the count. */
-function frameAll(frames: Frame[]): Buffer {
-  const parts: Buffer[] = []
-  for (const f of frames) {
-    const data = typeof f === 'string' ? Buffer.from(f) : Buffer.from(f.buffer, f.byteOffset, f.byteLength)
-    parts.push(header(typeof f === 'string' ? 1 : 2, data.length), data)
-  }
-  return Buffer.concat(parts)
+/** Options both modes share. */
+interface WsCommonOptions {
+  /** permessage-deflate for clients that offer it; `true` takes the defaults. @default false */
+  compression?: WsCompressionOptions | boolean
 }
 
-// After a broadcast every member's queue holds the same frames: frame them once. Module-level
-// (no field per socket), and dropped after each turn's writes.
-let lastFrames: Frame[] | undefined
-let lastFramed: Buffer | undefined
-
-function framed(frames: Frame[]): Buffer {
-  const last = lastFrames
-  if (last && last.length === frames.length && frames.every((f, i) => f === last[i])) return lastFramed!
-  lastFrames = frames
-  return (lastFramed = frameAll(frames))
-}
-
-function dropFramed(): void {
-  lastFrames = lastFramed = undefined
-}
+export type WsTransportOptions = WsCommonOptions &
+  (
+    | {
+        /** Port to listen on; 0 picks a free one. */
+        port: number
+        /** @default all interfaces */
+        host?: string
+        path?: string
+        /**
+         * Connections the kernel queues before the server accepts them (capped by `net.core.somaxconn`).
+         * Above Node's 511, so that clients coming back at once to a busy node are queued, not
+         * dropped into a 1 s SYN retry. @default 4_096
+         */
+        backlog?: number
+      }
+    | {
+        /** Attach to an existing HTTP server (it keeps serving its other routes). */
+        server: HttpServer
+        /** Only upgrades on this path are taken; others are left to other listeners. @default any path */
+        path?: string
+      }
+  )
 
 /**
- * The one use of ws's private `_socket`: with permessage-deflate off (set below) ws queues
- * nothing of its own, so writing its net.Socket directly keeps the order of ws's own writes
- * (the close frame).
+ * The one use of ws's private `_socket`: the transport never sends through ws (it frames and
+ * compresses itself), so ws queues nothing of its own (its sender waits only on its own
+ * deflates), and writing its net.Socket directly keeps the order of ws's own writes (the close frame).
  */
 function rawWrite(ws: WebSocket, data: Buffer): void {
   ;(ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket?.write(data)
 }
 
 /** A ws socket on the shared write queue: each turn's frames framed together, one socket write. */
-class WsSocket extends QueuedSocket {
+class WsSocket extends QueuedSocket<FrameCache> {
   constructor(
     readonly ws: WebSocket,
-    scheduler: WriteScheduler,
+    scheduler: FrameCache,
+    /** The permessage-deflate window negotiated for server→client messages; 0 for none. */
+    private readonly bits: number,
   ) {
     super(scheduler)
   }
 
   protected write(frames: Frame[]): void {
-    if (this.ws.readyState === 1) rawWrite(this.ws, framed(frames))
+    if (this.ws.readyState === 1) rawWrite(this.ws, this.scheduler.framed(frames, this.bits))
   }
 
   protected unsent(): number {
@@ -141,6 +123,15 @@ function toRequest(req: IncomingMessage): TransportRequest {
   return { url: req.url ?? '/', headers: req.headers as Record<string, string | undefined>, remoteAddress: req.socket.remoteAddress ?? '' }
 }
 
+/** The server→client window our response granted: 15 unless the client asked for less; 0 without the extension. */
+function negotiatedBits(headers: string[]): number {
+  const ext = headers.find((h) => h.startsWith('Sec-WebSocket-Extensions:'))
+  if (!ext) return 0
+  const bits = Number(/server_max_window_bits=(\d+)/.exec(ext)?.[1] ?? 15)
+  // zlib cannot deflate with an 8-bit window (it uses 9): such a socket gets plain frames.
+  return bits >= 9 ? bits : 0
+}
+
 function refuse(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`)
 }
@@ -150,15 +141,23 @@ export function createWsTransport(options: WsTransportOptions): Transport {
   let http: HttpServer | undefined
   let wss: WebSocketServer | undefined
   let onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined
-  const scheduler = createWriteScheduler(dropFramed)
+  const compression = options.compression === true ? {} : options.compression || undefined
+  const scheduler = new FrameCache(compression ? (compression.threshold ?? 1024) : Infinity)
 
   return {
     async listen(handler: TransportHandler, { maxFrameBytes }) {
       if (wss) throw new Error('ws transport is already listening')
       const server = 'server' in options ? options.server : createHttpServer((_req, res) => res.writeHead(426).end('Upgrade Required'))
       const path = options.path
-      const ws = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate: false, clientTracking: true })
+      // ws inflates client messages and counts `maxPayload` on the inflated bytes (1009 past it);
+      // the transport deflates what it sends. No context takeover either way: a compressed
+      // broadcast is then the same bytes for every socket, and no socket keeps a deflate window.
+      const perMessageDeflate = compression ? { serverNoContextTakeover: true, clientNoContextTakeover: true } : false
+      const ws = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate, clientTracking: true })
       wss = ws
+      // Emitted synchronously inside handleUpgrade, just before its callback.
+      let bits = 0
+      if (compression) ws.on('headers', (headers: string[]) => void (bits = negotiatedBits(headers)))
       onUpgrade = (req, socket, head) => {
         if (path !== undefined && (req.url ?? '/').split('?')[0] !== path) {
           // Another upgrade listener of a shared server may want it; with none, answer it.
@@ -169,8 +168,9 @@ export function createWsTransport(options: WsTransportOptions): Transport {
         const request = toRequest(req)
         const verdict = handler.upgrade(request)
         if (verdict !== true) return refuse(socket, verdict.status, verdict.message)
+        bits = 0
         ws.handleUpgrade(req, socket, head, (client) => {
-          const s = new WsSocket(client, scheduler)
+          const s = new WsSocket(client, scheduler, bits)
           wire(client, s, handler.open(s, request))
         })
       }
@@ -182,7 +182,7 @@ export function createWsTransport(options: WsTransportOptions): Transport {
       http = server
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
-        server.listen(options.port, options.host, () => {
+        server.listen({ port: options.port, host: options.host, backlog: options.backlog ?? 4_096 }, () => {
           server.off('error', reject)
           resolve()
         })

@@ -1,2 +1,2 @@
 export { createWsTransport } from './create-ws-transport.js'
-export type { WsTransportOptions } from './create-ws-transport.js'
+export type { WsCompressionOptions, WsTransportOptions } from './create-ws-transport.js'

@@ -93,17 +93,25 @@ const helloText = fc
   .record({
     v: fc.oneof({ weight: 5, arbitrary: fc.constant('1') }, { weight: 1, arbitrary: fc.constantFrom('2', '0', '"1"', 'null', '1.5', '-1') }),
     role: fc.oneof({ weight: 5, arbitrary: fc.constantFrom('"user"', '"agent"') }, { weight: 1, arbitrary: nameText }),
-    auth: fc.oneof(fc.constant('{"name":"fuzz"}'), fc.constant('{"token":"bad"}'), fc.constant('{"name":"fuzz","delayMs":40}'), jsonText),
+    auth: fc.oneof(fc.constant('{"name":"fuzz"}'), fc.constant('{"token":"bad"}'), fc.constant('{"name":"fuzz","delayMs":40}'), fc.constant('{"name":"fuzz","ttlMs":300}'), jsonText),
   })
   .map(({ v, role, auth }) => `{"t":"hello","v":${v},"role":${role},"auth":${auth}}`)
-const control = fc.constantFrom('{"t":"ping"}', '{"t":"pong"}', '{"t":"ping","id":1}', '{"t":"welcome"}', '{"t":"result","id":1}', '{"t":"error","id":1,"code":"INTERNAL","message":"x"}')
+/** Credentials for an open connection (docs/protocol.md, Refreshing credentials): the same user, another, refused, expired, anything. */
+const authValue = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('{"name":"fuzz","ttlMs":60000}', '{"name":"fuzz"}', '{"name":"fuzz","ttlMs":60000,"delayMs":30}') },
+  { weight: 1, arbitrary: fc.constantFrom('{"name":"other","ttlMs":60000}', '{"token":"bad"}', '{"name":"fuzz","ttlMs":-5}', '{"name":"fuzz","ttlMs":1e400}') },
+  { weight: 2, arbitrary: jsonText },
+)
+/** An `auth` frame, valid or not: a valid id gets exactly one `authed` or `error`, unless the connection is closed. */
+export const authFrameText: fc.Arbitrary<string> = fc.tuple(idText, fc.option(authValue, { nil: undefined })).map(([id, a]) => `{"t":"auth","id":${id}${field('auth', a)}}`)
+const control = fc.constantFrom('{"t":"ping"}', '{"t":"pong"}', '{"t":"ping","id":1}', '{"t":"welcome"}', '{"t":"result","id":1}', '{"t":"error","id":1,"code":"INTERNAL","message":"x"}', '{"t":"refresh","x":1}', '{"t":"authed","id":1}')
 const wrongShape = fc.oneof(
   jsonText,
   fc.constantFrom('', ' ', '{', '}', '[', 'null', 'true', '0', '"call"', '{"t":null}', '{"t":["call"]}', '{"t":"call"}', '{"t":"CALL","id":1,"p":"echo"}', '{"t":"call","t":"sub","id":1,"n":"news"}', '{"__proto__":{"t":"ping"}}', '{"t":"ping","__proto__":{"t":"call"}}'),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
 )
-const validText = fc.oneof({ weight: 5, arbitrary: call }, { weight: 3, arbitrary: sub }, { weight: 2, arbitrary: unsub }, { weight: 1, arbitrary: control }, { weight: 1, arbitrary: helloText })
+const validText = fc.oneof({ weight: 5, arbitrary: call }, { weight: 3, arbitrary: sub }, { weight: 2, arbitrary: unsub }, { weight: 1, arbitrary: control }, { weight: 1, arbitrary: helloText }, { weight: 1, arbitrary: authFrameText })
 
 /** A valid-looking frame cut, spliced, or with one character changed. */
 const mutated = fc.tuple(validText, fc.nat(), fc.constantFrom('cut', 'flip', 'insert', 'dup'), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 })).map(([t, at, how, s]) => {
@@ -172,7 +180,7 @@ const isName = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length
 const fatal = new TextDecoder('utf-8', { fatal: true })
 const lossy = new TextDecoder('utf-8')
 
-/** docs/protocol.md: a `call` or `sub` with a valid id and name gets exactly one `result` or `error` with that id. */
+/** docs/protocol.md: a `call` or `sub` with a valid id and name (an `auth` with a valid id) gets exactly one `result` or `error` (`authed` or `error`) with that id. */
 export function needOf(f: WireFrame): Need {
   let text: string
   let need: 'must' | 'may' = 'must'
@@ -198,6 +206,7 @@ export function needOf(f: WireFrame): Need {
   const o = v as Record<string, unknown>
   if (o.t === 'call' && isId(o.id) && isName(o.p)) return { id: o.id, need }
   if (o.t === 'sub' && isId(o.id) && isName(o.n)) return { id: o.id, need }
+  if (o.t === 'auth' && isId(o.id)) return { id: o.id, need }
   return undefined
 }
 

@@ -10,6 +10,7 @@ import { fuzzContract, type FuzzContract } from './fuzz-contract.js'
 
 interface Ctx {
   user: { id: string }
+  expiresAt?: number
 }
 
 const kind = process.argv[2] === 'uws' ? 'uws' : 'ws'
@@ -34,10 +35,13 @@ const srv = createServer<FuzzContract, Ctx>({
   transport: kind === 'uws' ? createUwsTransport({ port: 0, host: '127.0.0.1' }) : createWsTransport({ port: 0, host: '127.0.0.1' }),
   limits,
   authenticate: async ({ auth }) => {
-    const a = (auth ?? {}) as { name?: unknown; token?: unknown; delayMs?: unknown }
+    const a = (auth ?? {}) as { name?: unknown; token?: unknown; delayMs?: unknown; ttlMs?: unknown }
     if (typeof a.delayMs === 'number' && a.delayMs > 0) await sleep(Math.min(a.delayMs, 5_000))
     if (a.token === 'bad') throw new RtError('UNAUTHORIZED', 'Bad token')
-    return { user: { id: typeof a.name === 'string' && a.name !== '' ? a.name : 'anon' } }
+    const ctx: Ctx = { user: { id: typeof a.name === 'string' && a.name !== '' ? a.name : 'anon' } }
+    // Credentials that expire: the server asks for a refresh, and closes with 4001 at the expiry.
+    if (typeof a.ttlMs === 'number' && Number.isFinite(a.ttlMs)) ctx.expiresAt = Date.now() + a.ttlMs
+    return ctx
   },
   handlers: {
     shared: {

@@ -62,7 +62,7 @@ export async function runSession(url: string, s: Script, answerTimeoutMs = 3_000
     }
     if (f.t === 'welcome') welcomed = true
     else if (f.t === 'pong') pongs++
-    else if (f.t === 'result' || (f.t === 'error' && f.id !== undefined)) {
+    else if (f.t === 'result' || f.t === 'authed' || (f.t === 'error' && f.id !== undefined)) {
       answers++
       got.set(f.id, (got.get(f.id) ?? 0) + 1)
     }

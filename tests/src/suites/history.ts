@@ -293,6 +293,46 @@ export function describeHistory(name: string, transport: TransportFactory) {
         for (const s of socks) expect(offsets(s, 'news')).toEqual(range(11, 30))
       })
 
+      it('answers connections that come back one after another from one read per node until the next publication', async () => {
+        const store = countingStore(createMemoryHistory())
+        await using c = await start(n, { history: store })
+        let epoch = ''
+        for (let i = 1; i <= 10; i++) epoch = (await c.srv(i).publish('news', { n: i })).epoch
+        const socks = await Promise.all(range(1, 12).map((i) => c.sock(i)))
+        store.reads.clear()
+        for (const s of socks) expect((await sub(s, 1, 'news', { s: { o: 4, e: epoch } })).d).toMatchObject({ r: true, o: 10 })
+        expect(store.reads.get('shared.news.~')).toBe(n) // one read on each node, the rest from it
+        await c.srv(0).publish('news', { n: 11 })
+        await until(() => socks.every((s) => offsets(s, 'news').at(-1) === 11))
+        const late = await c.sock(0)
+        expect((await sub(late, 1, 'news', { s: { o: 4, e: epoch } })).d).toMatchObject({ r: true, o: 11 })
+        expect(store.reads.get('shared.news.~')).toBe(n + 1) // the publication made the kept read stale
+        for (const s of [...socks, late]) await until(() => offsets(s, 'news').length === 7)
+        for (const s of [...socks, late]) expect(offsets(s, 'news')).toEqual(range(5, 11))
+        const stats = c.nodes.map((x) => x.srv.stats().history)
+        expect(stats.reduce((a, h) => a + h.recoveries, 0)).toBe(13)
+        expect(stats.reduce((a, h) => a + h.recovered, 0)).toBe(13)
+        expect(stats.reduce((a, h) => a + h.replayed, 0)).toBe(12 * 6 + 7)
+        expect(stats.reduce((a, h) => a + h.reads, 0)).toBe(n + 1)
+      })
+
+      it('answers a sub UNAVAILABLE when the store read takes over limits.recoveryTimeoutMs, and the connection stays', async () => {
+        const inner = createMemoryHistory()
+        let hang = false
+        const store: HistoryStore = { ...inner, read: (s, o) => (hang ? new Promise(() => {}) : inner.read(s, o)), close: () => inner.close() }
+        await using c = await start(n, { history: store, limits: { recoveryTimeoutMs: 100 } })
+        const { epoch } = await c.srv(0).publish('news', { n: 1 })
+        const a = await c.sock(0)
+        hang = true
+        const err = await sub(a, 1, 'news', { s: { o: 0, e: epoch } })
+        expect(err).toMatchObject({ t: 'error', id: 1, code: 'UNAVAILABLE' })
+        c.errors.length = 0 // reported to onError as a store failure, as it should be
+        hang = false
+        expect((await sub(a, 2, 'news', { s: { o: 0, e: epoch } })).d).toMatchObject({ r: true, o: 1 })
+        await until(() => offsets(a, 'news').length === 1)
+        expect(a.isClosed).toBe(false)
+      })
+
       it('re-subscribing a stream it has (a hole repair) answers a new ack and replay, and stays subscribed once', async () => {
         await using c = await start(n)
         const a = await c.sock(0)

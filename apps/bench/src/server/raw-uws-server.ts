@@ -2,10 +2,11 @@ import { nowUs } from '../wire/clock.js'
 import { ROOM, TOKEN, tickFrame, type BenchServer } from './bench-server.js'
 import { loadUws, uwsFacts } from './uws-native.js'
 
-/** Plain uWebSockets.js: token checked on the upgrade, the room a native topic, `app.publish` to broadcast, RPC an echo. */
+/** Plain uWebSockets.js: token checked on the upgrade, the room a native topic (and one per user), `app.publish` to broadcast, RPC an echo. */
 export async function startRawUwsServer(): Promise<BenchServer> {
   const uws = loadUws()
   const app = uws.App()
+  let users = 0
   app.ws('/*', {
     compression: uws.DISABLED,
     maxPayloadLength: 1 << 20,
@@ -21,7 +22,10 @@ export async function startRawUwsServer(): Promise<BenchServer> {
         context,
       )
     },
-    open: (ws) => void ws.subscribe(ROOM),
+    open: (ws) => {
+      ws.subscribe(ROOM)
+      ws.subscribe(`u.u${++users}`)
+    },
     message: (ws, message, isBinary) => void ws.send(message, isBinary),
   })
   const listen = await new Promise<unknown>((r) => app.listen('127.0.0.1', 0, r))

@@ -39,7 +39,11 @@ export async function startRtServer(config: ServerConfig): Promise<BenchServer> 
     limits: { ratePerSecond: 1e9, rateBurst: 1e9 },
   })
   const bench = srv.room(ROOM)
-  join = (conn) => bench.add(conn)
+  // The room, and the user's own room (the seed's DM pattern).
+  join = (conn) => {
+    bench.add(conn)
+    srv.room(`u.${conn.ctx.user.id}`).add(conn)
+  }
   const { port } = await srv.listen()
   return {
     port,

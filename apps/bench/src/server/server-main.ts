@@ -1,11 +1,19 @@
 // A contender's server in a process of its own, driven by the harness over IPC.
 // argv[2]: ServerConfig as JSON.
+import { writeHeapSnapshot } from 'node:v8'
 import { announce, serveIpc } from '../wire/ipc.js'
 import { nowUs, sleep } from '../wire/clock.js'
 import type { BenchServer, ServerConfig } from './bench-server.js'
 import { PhaseProfiler } from './profiler.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig
+
+// Before @rt/server loads: it finds the SDK the way an application's server would.
+const otelMode = process.env.RT_BENCH_OTEL
+if (otelMode) {
+  const otel = (await import('./otel-sdk.js')).registerOtelSdk(otelMode)
+  process.on('exit', () => process.stderr.write(`[otel] ${otel.spans()} spans exported by the SDK in this server process\n`))
+}
 
 async function start(): Promise<BenchServer> {
   switch (config.kind) {
@@ -62,6 +70,11 @@ serveIpc({
   profileStop: ({ file }: { file: string }) => profiler.stop(file),
   heapStart: () => profiler.heapStart(),
   heapStop: ({ file }: { file: string }) => profiler.heapStop(file),
+  /** A full heap snapshot after GC (`bench:memory` diffs two of them). */
+  heapSnapshot: ({ file }: { file: string }) => {
+    gc?.()
+    return writeHeapSnapshot(file)
+  },
   async exit() {
     await Promise.race([server.close().catch(() => {}), sleep(3_000)])
     setImmediate(() => process.exit(0))

@@ -17,9 +17,10 @@ export async function startSioServer(config: ServerConfig): Promise<BenchServer>
     io.adapter(createAdapter(pub, sub))
     redis = [pub, sub]
   }
+  let users = 0
   io.use((socket, next) => ((socket.handshake.auth as { token?: unknown }).token === TOKEN ? next() : next(new Error('unauthorized'))))
   io.on('connection', (socket) => {
-    void socket.join(ROOM)
+    void socket.join([ROOM, `u${++users}`])
     socket.on('echo', (data: unknown, ack: (d: unknown) => void) => ack(data))
   })
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))

@@ -1,4 +1,4 @@
-import { RtError, type EventDef, type Frame, type RoleView, type ServerFrame } from '@rt/contract'
+import { CloseCode, RtError, type EventDef, type Frame, type RoleView, type ServerFrame } from '@rt/contract'
 import { ContractViolation } from '@rt/contract/internal'
 import type { RoomRegistry } from '@rt/rooms'
 import { Connection } from '../connection.js'
@@ -62,23 +62,47 @@ export function roomHandle(p: ClusterParts, name: string) {
   }
 }
 
+const utf8 = new TextEncoder()
+
+/** Rejects what a WebSocket close cannot carry: codes other than 1000 and 3000-4999, reasons over 123 bytes. */
+function checkClose(code: unknown, reason: unknown): void {
+  if (!(code === 1000 || (Number.isInteger(code) && (code as number) >= 3000 && (code as number) <= 4999))) {
+    throw new TypeError('disconnect: the close code must be 1000 or 3000-4999')
+  }
+  if (typeof reason !== 'string' || utf8.encode(reason).length > 123) throw new TypeError('disconnect: the reason must be a string of at most 123 bytes')
+}
+
 /** `srv.toConn` / `srv.toUser`, optionally scoped to a role. */
 export function targets(p: ClusterParts, role: string | null) {
   const view = role === null ? p.shared : p.roles.get(role)
   if (!view) throw new RtError('NOT_FOUND', `Role "${role}" is not in the contract`)
   const scope = role === null ? 'shared' : `role "${role}"'s`
-  const send = (to: (frame: Frame) => void) => ({
-    emit(event: string, payload: unknown): Promise<void> {
-      try {
-        to(eventFrame(view.events, scope, event, payload, p.validateOutput, p.encode))
-        return Promise.resolve()
-      } catch (e) {
-        return Promise.reject(e)
-      }
-    },
+  const attempt = (fn: () => void): Promise<void> => {
+    try {
+      fn()
+      return Promise.resolve()
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+  const send = (to: (frame: Frame) => void, close: (code: number, reason: string) => void) => ({
+    emit: (event: string, payload: unknown) => attempt(() => to(eventFrame(view.events, scope, event, payload, p.validateOutput, p.encode))),
+    disconnect: (code: unknown = CloseCode.NORMAL, reason: unknown = '') =>
+      attempt(() => {
+        checkClose(code, reason)
+        close(code as number, reason as string)
+      }),
   })
   return {
-    toConn: (connId: string) => send((f) => p.addressing.toConn(connId, f, role)),
-    toUser: (userId: string) => send((f) => p.addressing.toUser(userId, f, role)),
+    toConn: (connId: string) =>
+      send(
+        (f) => p.addressing.toConn(connId, f, role),
+        (code, reason) => p.addressing.closeConn(connId, role, code, reason),
+      ),
+    toUser: (userId: string) =>
+      send(
+        (f) => p.addressing.toUser(userId, f, role),
+        (code, reason) => p.addressing.closeUser(userId, role, code, reason),
+      ),
   }
 }

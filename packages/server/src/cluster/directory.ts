@@ -1,5 +1,6 @@
 import type { Bus, BusSubscription } from '@rt/contract'
 import { fromPeers } from '@rt/contract/internal'
+import { readStats, type NodeStats } from './node-stats.js'
 import { packMessage, subjects, unpackMessage, type DirectoryMessages, type DirectoryOp as Op, type Heartbeat, type Delta, type Snapshot } from './subjects.js'
 
 /** One connection as every node knows it. */
@@ -19,6 +20,23 @@ export interface NodeInfo {
   /** When this node last heard its heartbeat (ms since epoch); now for this node. */
   lastHeartbeat: number
   connections: number
+  /** Its connections by role (replicated). */
+  roles: Record<string, number>
+  /** What it reported of itself in its last heartbeat (this node too: as its peers see it); absent until then, and from older versions. */
+  stats?: NodeStats
+}
+
+/** Which connections `connections()` lists; every field given must match. */
+export interface ConnectionQuery {
+  /** This connection only. */
+  connId?: string
+  nodeId?: string
+  role?: string
+  userId?: string
+  /** Members of this room. */
+  room?: string
+  /** At most this many. @default 1000 */
+  limit?: number
 }
 
 export interface DirectoryOptions {
@@ -29,6 +47,8 @@ export interface DirectoryOptions {
   /** Silence after which a node is declared dead and its state dropped. @default 6_000 */
   deadAfterMs: number
   onUser?: (userId: string, online: boolean) => void
+  /** This node's own figures, sent with each heartbeat. */
+  stats?: () => NodeStats
   report: (error: unknown) => void
 }
 
@@ -40,6 +60,8 @@ interface NodeState {
   conns: Map<string, ConnRecord>
   rooms: Map<string, Set<string>>
   syncing: number
+  roles: Map<string, number>
+  stats?: NodeStats | undefined
 }
 
 /**
@@ -61,7 +83,7 @@ export class Directory {
   private timer: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly o: DirectoryOptions) {
-    this.self = { id: o.nodeId, started: Date.now(), seq: 0, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0 }
+    this.self = { id: o.nodeId, started: Date.now(), seq: 0, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0, roles: new Map() }
     this.nodes.set(o.nodeId, this.self)
   }
 
@@ -143,7 +165,36 @@ export class Directory {
       started: n.started,
       lastHeartbeat: n === this.self ? now : n.lastSeen,
       connections: n.conns.size,
+      roles: Object.fromEntries(n.roles),
+      ...(n.stats && { stats: n.stats }),
     }))
+  }
+  /** This node's connections by role. */
+  roleCounts(): Record<string, number> {
+    return Object.fromEntries(this.self.roles)
+  }
+  /** Connections anywhere, filtered; answered from the narrowest index the query allows. */
+  connections(q: ConnectionQuery = {}): ConnRecord[] {
+    const limit = q.limit ?? 1_000
+    if (!(limit >= 0)) throw new TypeError('connections: limit must be a number, 0 or more')
+    const out: ConnRecord[] = []
+    if (limit <= 0) return out
+    const one = q.connId === undefined ? undefined : [...this.nodes.values()].find((n) => n.conns.has(q.connId!))?.conns.get(q.connId)
+    const from: Iterable<ConnRecord>[] =
+      q.connId !== undefined ? [one ? [one] : []]
+      : q.userId !== undefined ? [this.userConns(q.userId)]
+      : q.room !== undefined ? [this.byRoom.get(q.room)?.values() ?? []]
+      : q.nodeId !== undefined ? [this.nodes.get(q.nodeId)?.conns.values() ?? []]
+      : [...this.nodes.values()].map((n) => n.conns.values())
+    for (const recs of from) {
+      for (const r of recs) {
+        if ((q.nodeId !== undefined && r.nodeId !== q.nodeId) || (q.role !== undefined && r.role !== q.role) || (q.userId !== undefined && r.userId !== q.userId)) continue
+        if (q.room !== undefined && !this.byRoom.get(q.room)?.has(r.connId)) continue
+        out.push(r)
+        if (out.length >= limit) return out
+      }
+    }
+    return out
   }
   userConns(userId: string): ConnRecord[] {
     const u = this.byUser.get(userId)
@@ -195,7 +246,9 @@ export class Directory {
   private heartbeat(): void {
     this.flush()
     try {
-      this.o.bus.publish(subjects.heartbeat, packMessage('heartbeat', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns: this.self.conns.size }))
+      // Measured once per heartbeat, not per `nodeList()`: that may be called on a hot path.
+      const stats = (this.self.stats = this.o.stats?.())
+      this.o.bus.publish(subjects.heartbeat, packMessage('heartbeat', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns: this.self.conns.size, ...(stats && { stats }) }))
     } catch (e) {
       this.o.report(e)
     }
@@ -214,7 +267,7 @@ export class Directory {
       n = undefined
     }
     if (!n) {
-      n = { id, started, seq: -1, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0 }
+      n = { id, started, seq: -1, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0, roles: new Map() }
       this.nodes.set(id, n)
     }
     return n
@@ -230,6 +283,7 @@ export class Directory {
   private onHeartbeat(m: Heartbeat): void {
     const n = this.peer(m.id, m.started)
     n.lastSeen = Date.now()
+    n.stats = readStats(m.stats)
     if (n.seq < m.seq) this.requestSync(n)
   }
 
@@ -280,6 +334,7 @@ export class Directory {
         if (n.conns.has(connId)) return
         const rec: ConnRecord = { connId, nodeId: n.id, userId, role, since }
         n.conns.set(connId, rec)
+        n.roles.set(role, (n.roles.get(role) ?? 0) + 1)
         const u = this.byUser.get(userId)
         if (u === undefined) {
           this.byUser.set(userId, rec)
@@ -292,6 +347,9 @@ export class Directory {
         const rec = n.conns.get(op[1])
         if (!rec) return
         n.conns.delete(op[1])
+        const left = (n.roles.get(rec.role) ?? 1) - 1
+        if (left > 0) n.roles.set(rec.role, left)
+        else n.roles.delete(rec.role)
         const u = this.byUser.get(rec.userId)
         if (u === rec || (u instanceof Map && u.delete(op[1]) && u.size === 0)) {
           this.byUser.delete(rec.userId)

@@ -10,6 +10,7 @@ import { roomSubject } from '@rt/rooms'
  * |----------------------------------|-------------------|-----------------------------------------|
  * | `room.<room>`                    | `RoomMessage`     | the room has a member on it             |
  * | `node.<node>`                    | `NodeMessage`     | it runs (its own id only)               |
+ * | `node.<node>.ctl`                | `NodeControl`     | it runs (its own id only)               |
  * | `topic.<scope>.<topic>.<key>`    | `TopicMessage`    | a client or listener wants that stream, |
  * |                                  |                   | and no whole-topic listener covers it   |
  * | `topic.<scope>.<topic>.*`        | (subscribe only)  | it has a listener on every stream       |
@@ -25,6 +26,8 @@ import { roomSubject } from '@rt/rooms'
 export const subjects = {
   room: roomSubject,
   node: (nodeId: string) => `node.${subjectToken(nodeId)}`,
+  // A subject of its own, not a new header kind on `node.<node>`: an older node would read that as a delivery.
+  nodeControl: (nodeId: string) => `node.${subjectToken(nodeId)}.ctl`,
   topic: (scope: string, topic: string, key: string) => `topic.${subjectToken(scope)}.${subjectToken(topic)}.${subjectToken(key)}`,
   topicAll: (scope: string, topic: string) => `topic.${subjectToken(scope)}.${subjectToken(topic)}.*`,
   heartbeat: 'cluster.hb',
@@ -42,6 +45,8 @@ export type RoomMessage = Envelope
 export type NodeMessage = Envelope
 /** `['c', connId, role]`: one connection; `['u', userId, role]`: a user's connections on that node. */
 export type NodeHeader = ['c' | 'u', string, string | null]
+/** Asks a node to close connections it holds (`to` as in `NodeHeader`); JSON. Unknown `op`s are ignored. */
+export interface NodeControl { op: 'close'; to: NodeHeader; code: number; reason: string }
 /** A topic publish: header is the stream's params key (`stableKey`, `''` without params). */
 export type TopicMessage = Envelope
 
@@ -51,7 +56,17 @@ export type DirectoryOp = ['+c', connId: string, userId: string, role: string, s
 /** `[connId, userId, role, since]` */
 export type ConnTuple = [string, string, string, number]
 
-export interface Heartbeat { id: string; started: number; seq: number; conns: number }
+/** A node's own figures, not replicated otherwise: for operators (the inspector). */
+export interface HeartbeatStats {
+  /** When measured (the sender's clock, ms since epoch). */
+  at: number
+  /** Client subscriptions by topic name. */
+  topics: Record<string, number>
+  /** Cumulative counters since the node started (`ServerStats.totals`). */
+  totals?: Record<string, number>
+}
+/** `stats` is optional: nodes of older versions send none, and still count as alive. */
+export interface Heartbeat { id: string; started: number; seq: number; conns: number; stats?: HeartbeatStats }
 export interface Delta { id: string; started: number; seq: number; ops: DirectoryOp[] }
 export interface Join { id: string }
 export interface Leave { id: string }

@@ -1,13 +1,29 @@
 import { describe, expect, it } from 'vitest'
 import type { HistoryRead, HistoryStore, StreamPosition } from '@rt/contract'
 import { createMemoryHistory } from '../history/memory-history.js'
-import { checkSince, TopicHistory } from './topic-history.js'
+import { checkSince, TopicHistory, type ReadCache } from './topic-history.js'
+import type { Captured } from './topic-routes.js'
 
 const h = { size: 10 }
 const tick = () => new Promise((r) => setTimeout(r, 5))
 
-function history(store: HistoryStore, maxRecovery = 100) {
-  return new TopicHistory({ store: () => store, encode: (f) => JSON.stringify(f), flush: async () => {}, maxRecovery })
+function history(store: HistoryStore, maxRecovery = 100, recoveryTimeoutMs = 5_000) {
+  return new TopicHistory({ store: () => store, encode: (f) => JSON.stringify(f), flush: async () => {}, maxRecovery, recoveryTimeoutMs })
+}
+
+/** A stream's read cache, as the stream's route holds it: `frame()` is what a frame reaching the stream does to it. */
+const streamCache = (): ReadCache & { frame(): void } => ({
+  recent: undefined,
+  frame() {
+    this.recent = undefined
+  },
+})
+
+/** A memory store that counts its reads. */
+function counted(inner = createMemoryHistory()) {
+  const reads: number[] = []
+  const store: HistoryStore = { ...inner, read: (s, o) => (reads.push(o.after ?? -1), inner.read(s, o)) }
+  return { store, reads }
 }
 
 describe('checkSince', () => {
@@ -64,7 +80,7 @@ describe('TopicHistory', () => {
     let stopped = 0
     const capture = () => (captures++, { held: [], stop: () => void stopped++ })
     const got: [boolean, HistoryRead][] = []
-    const recover = (o: number) => th.recover('s', h, { o, e: top.epoch }, capture, (r) => void got.push([r.recovered, r.read]))
+    const recover = (o: number) => th.recover('s', h, { o, e: top.epoch }, streamCache(), capture, (r) => void got.push([r.recovered, r.read]))
     const all = [recover(2), recover(2), recover(1)]
     await tick()
     const late = recover(2) // still in flight: joins
@@ -82,8 +98,68 @@ describe('TopicHistory', () => {
     const th = history({ ...createMemoryHistory(), read: () => Promise.reject(new Error('down')) })
     let stopped = 0
     const capture = () => ({ held: [], stop: () => void stopped++ })
-    const r = [th.recover('s', h, undefined, capture, () => {}), th.recover('s', h, undefined, capture, () => {})]
+    const r = [th.recover('s', h, undefined, streamCache(), capture, () => {}), th.recover('s', h, undefined, streamCache(), capture, () => {})]
     for (const p of r) await expect(p).rejects.toMatchObject({ code: 'UNAVAILABLE' })
     expect(stopped).toBe(1)
+  })
+
+  it('answers later recoveries of the same position from the last read until a frame of the stream arrives', async () => {
+    const { store, reads } = counted()
+    const th = history(store)
+    let top: StreamPosition = { offset: 0, epoch: '' }
+    for (let i = 0; i < 5; i++) top = await th.append('s', TopicHistory.encodePayload(i), h, () => {})
+    const cache = streamCache()
+    const capture = () => ({ held: [] as Captured[], stop: () => {} })
+    const got: HistoryRead[] = []
+    const recover = (o: number) => th.recover('s', h, { o, e: top.epoch }, cache, capture, (r) => void got.push(r.read))
+    for (let i = 0; i < 10; i++) await recover(2) // one after the other: never in flight together
+    await th.recover('s', h, undefined, cache, capture, () => {})
+    await th.recover('s', h, undefined, cache, capture, () => {})
+    expect(reads).toEqual([2, -1])
+    expect(new Set(got).size).toBe(1)
+    await recover(3) // another position: its own read
+    expect(reads).toEqual([2, -1, 3])
+    top = await th.append('s', TopicHistory.encodePayload(5), h, () => {})
+    cache.frame() // the publication reaches the stream: what was read is no longer the whole story
+    await recover(2)
+    expect(reads).toEqual([2, -1, 3, 2])
+    expect(got.at(-1)!.top.offset).toBe(6)
+    expect(th.stats).toEqual({ subscribes: 14, recoveries: 12, recovered: 12, replayed: 10 * 3 + 2 + 4, reads: 4 })
+  })
+
+  it('keeps no read that frames arrived after, and none past the topic ttl', async () => {
+    const { store, reads } = counted()
+    const th = history(store)
+    const top = await th.append('s', TopicHistory.encodePayload(0), h, () => {})
+    const cache = streamCache()
+    // A frame past the read's top came in while it was read: the next recovery must read again.
+    const late = () => ({ held: [{ frame: '', o: top.offset + 1, e: top.epoch }], stop: () => {} })
+    await th.recover('s', h, { o: 0, e: top.epoch }, cache, late, () => {})
+    await th.recover('s', h, { o: 0, e: top.epoch }, cache, late, () => {})
+    expect(reads).toEqual([0, 0])
+    const short = { size: 10, ttlMs: 1 }
+    const none = () => ({ held: [], stop: () => {} })
+    await th.recover('s', short, { o: 0, e: top.epoch }, cache, none, () => {})
+    await new Promise((r) => setTimeout(r, 10))
+    await th.recover('s', short, { o: 0, e: top.epoch }, cache, none, () => {})
+    expect(reads).toEqual([0, 0, 0, 0])
+  })
+
+  it('answers UNAVAILABLE when a read takes longer than recoveryTimeoutMs, and the next recovery reads again', async () => {
+    const inner = createMemoryHistory()
+    let hang = true
+    const store: HistoryStore = { ...inner, read: (s, o) => (hang ? new Promise(() => {}) : inner.read(s, o)) }
+    const th = history(store, 100, 30)
+    const cache = streamCache()
+    let stopped = 0
+    const capture = () => ({ held: [], stop: () => void stopped++ })
+    const t0 = Date.now()
+    await expect(th.recover('s', h, undefined, cache, capture, () => {})).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25)
+    expect(stopped).toBe(1)
+    hang = false
+    let answered = 0
+    await th.recover('s', h, undefined, cache, capture, () => void answered++)
+    expect(answered).toBe(1)
   })
 })

@@ -1,4 +1,5 @@
 import { RtError, toRtError, type Frame, type HistoryOptions, type HistoryRead, type HistoryStore, type ServerFrame, type StreamPosition } from '@rt/contract'
+import type { HistoryStats } from '../types.js'
 import type { Captured } from './topic-routes.js'
 
 export interface TopicHistoryOptions {
@@ -9,6 +10,8 @@ export interface TopicHistoryOptions {
   flush: () => Promise<void>
   /** `limits.maxRecovery`: most publications one recovery replays. */
   maxRecovery: number
+  /** `limits.recoveryTimeoutMs`: longest a recovery's store read may take before the sub is answered UNAVAILABLE. */
+  recoveryTimeoutMs: number
 }
 
 /** A recovery position as a client sends it (`s` of a `sub` frame). */
@@ -26,6 +29,24 @@ export interface Capture {
 interface Batch {
   waiters: ((read: HistoryRead | undefined, held: readonly Captured[], err?: unknown) => void)[]
 }
+
+/** A recovery read kept for the connections that come after it, while it is current. */
+export interface RecentRead {
+  read: HistoryRead
+  at: number
+}
+
+/**
+ * Where a stream keeps its recent reads (by position): the stream's route empties it on every
+ * frame that reaches the stream, so a read found there still holds everything up to now.
+ */
+export interface ReadCache {
+  recent: Map<string, RecentRead> | undefined
+}
+
+/** How long a recent read serves (at most the topic's ttl), and how many positions a stream keeps. */
+const RECENT_MS = 5_000
+const RECENT_MAX = 64
 
 /** What a recovery read found: the read, and whether it holds every publication after the position. */
 export interface Recovery {
@@ -68,6 +89,8 @@ export class TopicHistory {
   /** Recovery reads in flight, by position and stream: a recovery asking meanwhile shares one. */
   private readonly batches = new Map<string, Batch>()
   private readonly replays = new WeakMap<HistoryRead, Frame[]>()
+  /** Counted since start: `srv.stats().history`. */
+  readonly stats: HistoryStats = { subscribes: 0, recoveries: 0, recovered: 0, replayed: 0, reads: 0 }
 
   constructor(private readonly o: TopicHistoryOptions) {}
 
@@ -106,26 +129,51 @@ export class TopicHistory {
    * batch. One store read per (stream, position) for every connection that asks while it is in
    * flight: the batch captures the stream's live frames (`capture`, called by the first one)
    * before the read starts, and after the bus has this node's subscriptions in place, so what the
-   * read misses is in the capture, whenever a connection joined.
+   * read misses is in the capture, whenever a connection joined. A read that nothing arrived
+   * after is kept in `cache` (the stream's): connections asking later, before the next frame of
+   * the stream reaches this node, are answered from it without a read.
    */
-  recover(stream: string, history: HistoryOptions, since: SincePosition | undefined, capture: () => Capture, deliver: (r: Recovery, held: readonly Captured[]) => void): Promise<void> {
-    const id = `${since?.o ?? ''}\n${stream}`
+  recover(stream: string, history: HistoryOptions, since: SincePosition | undefined, cache: ReadCache, capture: () => Capture, deliver: (r: Recovery, held: readonly Captured[]) => void): Promise<void> {
+    const pos = since ? String(since.o) : ''
+    const answer = (read: HistoryRead, held: readonly Captured[]) => {
+      const recovered = this.verdict(read, since)
+      deliver({ read, recovered }, held)
+      this.count(since, recovered, read)
+    }
+    const recent = this.recent(cache, pos, history)
+    if (recent) {
+      try {
+        answer(recent, [])
+        return Promise.resolve()
+      } catch (e) {
+        return Promise.reject(e)
+      }
+    }
+    const id = `${pos}\n${stream}`
     let batch = this.batches.get(id)
     if (!batch) {
       const b: Batch = { waiters: [] }
       this.batches.set(id, (batch = b))
       const cap = capture()
+      let timer: ReturnType<typeof setTimeout> | undefined
       const start = () => {
         const store = this.o.store()
-        return since === undefined ? store.read(stream, { limit: 0, history }) : store.read(stream, { after: since.o, limit: this.o.maxRecovery, history })
+        this.stats.reads++
+        const reading = since === undefined ? store.read(stream, { limit: 0, history }) : store.read(stream, { after: since.o, limit: this.o.maxRecovery, history })
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`History store read took over ${this.o.recoveryTimeoutMs} ms`)), this.o.recoveryTimeoutMs)
+        })
+        return Promise.race([reading, late])
       }
       const settle = (read: HistoryRead | undefined, err?: unknown) => {
+        clearTimeout(timer)
         if (this.batches.get(id) === b) this.batches.delete(id)
         try {
           for (const w of b.waiters) w(read, cap.held, err)
         } finally {
           cap.stop()
         }
+        if (read && cap.held.every((c) => c.e === read.top.epoch && c.o <= read.top.offset)) this.keep(cache, pos, read)
       }
       // This node's appends the read saw may not be delivered yet: they go into the capture first.
       const delivered = (read: HistoryRead) => {
@@ -138,13 +186,36 @@ export class TopicHistory {
       batch.waiters.push((read, held, err) => {
         if (!read) return reject(new RtError('UNAVAILABLE', 'History store failed to read', undefined, { cause: err }))
         try {
-          deliver({ read, recovered: this.verdict(read, since) }, held)
+          answer(read, held)
           resolve()
         } catch (e) {
           reject(e)
         }
       })
     })
+  }
+
+  private recent(cache: ReadCache, pos: string, history: HistoryOptions): HistoryRead | undefined {
+    const r = cache.recent?.get(pos)
+    if (r && Date.now() - r.at <= Math.min(RECENT_MS, history.ttlMs ?? RECENT_MS)) return r.read
+    if (r) cache.recent!.delete(pos)
+    return undefined
+  }
+
+  private keep(cache: ReadCache, pos: string, read: HistoryRead): void {
+    const recent = (cache.recent ??= new Map())
+    if (recent.size < RECENT_MAX || recent.has(pos)) recent.set(pos, { read, at: Date.now() })
+  }
+
+  private count(since: SincePosition | undefined, recovered: boolean, read: HistoryRead): void {
+    const st = this.stats
+    st.subscribes++
+    if (!since) return
+    st.recoveries++
+    if (recovered) {
+      st.recovered++
+      st.replayed += read.publications.length
+    }
   }
 
   /** All or nothing: every publication after `since` is in the read, same epoch, at most `maxRecovery` of them. */

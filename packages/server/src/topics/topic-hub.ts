@@ -6,6 +6,7 @@ import { subjects } from '../cluster/subjects.js'
 import { streamKey, streamKeySync, type StreamKey } from './stream-key.js'
 import { checkSince, TopicHistory, type SincePosition } from './topic-history.js'
 import { TopicRoutes, type Captured, type Stream, type TopicListener } from './topic-routes.js'
+import { Telemetry } from '../telemetry/telemetry.js'
 
 /** `(params, ctx, conn) => boolean`: may this connection subscribe to this stream? */
 export type Authorize = (params: unknown, ctx: unknown, conn: Connection) => boolean | Promise<boolean>
@@ -26,6 +27,8 @@ export interface TopicHubOptions {
   /** History of topics declared with `history`; without it they behave as plain topics. */
   history?: TopicHistory
   report: (error: unknown) => void
+  /** Counts and traces publishes and deliveries. @default counted on a telemetry of its own */
+  telemetry?: Telemetry
 }
 
 /**
@@ -38,9 +41,10 @@ export class TopicHub {
   private readonly routes: TopicRoutes
   /** Streams of each connection, by subject: to answer `unsub` and enforce the per-connection limit. */
   private readonly perConn = new Map<Connection, Map<string, Stream>>()
+  private readonly tel: Telemetry
 
   constructor(private readonly o: TopicHubOptions) {
-    this.routes = new TopicRoutes({ bus: o.bus, nodeId: o.nodeId, decode: o.decode, native: o.native, report: o.report })
+    this.routes = new TopicRoutes({ bus: o.bus, nodeId: o.nodeId, decode: o.decode, native: o.native, report: o.report, telemetry: (this.tel = o.telemetry ?? new Telemetry()) })
   }
 
   /** Resolves a topic name for a role to its declaration and scope (`shared` or the role). */
@@ -120,7 +124,7 @@ export class TopicHub {
       return { held, stop: () => this.routes.uncapture(s, held) }
     }
     try {
-      await history.recover(subject.slice('topic.'.length), def.history!, since, capture, ({ read, recovered }, held) => {
+      await history.recover(subject.slice('topic.'.length), def.history!, since, s, capture, ({ read, recovered }, held) => {
         // Gone or unsubscribed meanwhile: nothing to send, and the stream is not joined.
         if (conn.closed || this.perConn.get(conn)?.get(subject) !== s) return
         const top = read.top
@@ -173,17 +177,25 @@ export class TopicHub {
     const checked = validateSync(def.payload, payload, `${what}: payload`, ContractViolation)
     if (!checked.ok) throw checked.error
     const subject = subjects.topic(scope, topic, key)
+    const tel = this.tel
+    // Begun here, in the publisher's context (say, a call's span): a history append ends it later.
+    const span = tel.begin('topic', topic)
+    const t0 = tel.now()
     if (def.history && this.o.history) {
-      return this.o.history.append(subject.slice('topic.'.length), TopicHistory.encodePayload(payload), def.history, (pos) => {
+      const appended = this.o.history.append(subject.slice('topic.'.length), TopicHistory.encodePayload(payload), def.history, (pos) => {
         const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload, o: pos.offset, e: pos.epoch })
-        this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame))
+        this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span)))
         this.routes.local(scope, topic, key, frame, checked.value, pos)
+        tel.sent(span, 'topic', topic, this.routes.recipients(scope, topic, key), t0, this.o.native && frame)
       })
+      if (span) appended.catch(() => span.end())
+      return appended
     }
     const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload })
-    this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame))
+    this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span)))
     // Clients here get the frame; listeners here the value just validated: no decode, no second check.
     this.routes.local(scope, topic, key, frame, checked.value)
+    tel.sent(span, 'topic', topic, this.routes.recipients(scope, topic, key), t0, this.o.native && frame)
   }
 
   /** `srv.history(...)`: a page of a history topic's stream. */
@@ -215,6 +227,13 @@ export class TopicHub {
 
   private noParams(topic: string): never {
     throw new RtError('BAD_REQUEST', `subscribe("${topic}"): this topic takes no params`)
+  }
+
+  /** Client subscriptions on this node by topic name, one per connection per stream (a recovering one included). */
+  subscriptionCounts(): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const streams of this.perConn.values()) for (const s of streams.values()) counts[s.interest.topic] = (counts[s.interest.topic] ?? 0) + 1
+    return counts
   }
 
   /** Bus subscriptions held for topics: one per stream, or one per topic with a whole-topic listener. */

@@ -3,7 +3,9 @@ import { decodeEnvelope, fromPeers, validateSync, type Envelope } from '@rt/cont
 import type { NativeFanout } from '@rt/rooms'
 import type { Connection } from '../connection.js'
 import { subjects } from '../cluster/subjects.js'
+import type { Telemetry } from '../telemetry/telemetry.js'
 import type { TopicListener as PublicListener } from '../types.js'
+import type { RecentRead } from './topic-history.js'
 
 /** A listener as the hub holds it: any topic, any params. */
 export type TopicListener = PublicListener<Record<string, { payload: Schema; subscribe: true; params: Schema }>, string>
@@ -14,6 +16,7 @@ export interface TopicRoutesOptions {
   decode: (frame: Frame) => unknown
   native?: NativeFanout<Connection> | undefined
   report: (error: unknown) => void
+  telemetry?: Telemetry
 }
 
 /** A frame of a history topic held for a connection that is recovering, with its position. */
@@ -33,6 +36,8 @@ export interface Stream {
   readonly listeners: Set<TopicListener>
   /** Connections recovering (history topics): frames for them are held here until their replay is sent. */
   readonly captures: Set<Captured[]>
+  /** Recovery reads nothing has arrived after, by position (history topics): emptied by every frame of the stream. */
+  recent: Map<string, RecentRead> | undefined
   /** Its own bus subscription, held while no whole-topic subscription serves it. */
   sub: BusSubscription | undefined
   /** Fed by the topic's `.*` subscription instead of its own. */
@@ -74,7 +79,7 @@ export class TopicRoutes {
     const i = this.interest(scope, topic, payload)
     let s = i.streams.get(key)
     if (s) return s
-    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), captures: new Set(), sub: undefined, viaAll: i.all.size > 0 }
+    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), captures: new Set(), recent: undefined, sub: undefined, viaAll: i.all.size > 0 }
     if (!s.viaAll) s.sub = this.subscribe(s.subject, this.fromStream(s))
     i.streams.set(key, s)
     return s
@@ -215,14 +220,23 @@ export class TopicRoutes {
    * once, as the schema outputs it — what clients get.
    */
   private fromBus(i: Interest, s: Stream | undefined, all: boolean, env: Envelope): void {
+    const tel = this.o.telemetry
+    const t0 = tel ? tel.now() : 0
     if (s) this.toConns(s, env.frame)
+    if (tel && (s || (all && i.all.size > 0))) tel.received('topic', i.topic, env.meta, s?.conns.size ?? 0, t0, this.o.native && env.frame)
     if ((!all || i.all.size === 0) && (s?.listeners.size ?? 0) === 0) return
     const checked = validateSync(i.payload, (this.o.decode(env.frame) as { d: unknown }).d, `Message on "${i.topic}"`)
     if (!checked.ok) return this.o.report(checked.error)
     this.toListeners(i, s, all, env.header, checked.value, env.origin)
   }
 
+  /** Local clients of a stream: the recipients of a publish made here. */
+  recipients(scope: string, topic: string, key: string): number {
+    return this.interests.get(`${scope}\n${topic}`)?.streams.get(key)?.conns.size ?? 0
+  }
+
   private toConns(s: Stream, frame: Frame, pos?: { o: number; e: string }): void {
+    s.recent = undefined
     if (s.captures.size > 0) this.hold(s, frame, pos)
     if (s.conns.size === 0) return
     if (this.o.native) this.o.native.publish(s.subject, frame)

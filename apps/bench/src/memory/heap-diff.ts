@@ -1,0 +1,128 @@
+// Reads two V8 heap snapshots and tells what the second holds more of, by kind of object: the
+// per-connection breakdown of `bench:memory`. Self sizes only (what each object itself takes),
+// so the rows add up to the heap growth without counting anything twice.
+import { readFileSync } from 'node:fs'
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } }
+  nodes: number[]
+  strings: string[]
+}
+
+export interface HeapRow {
+  /** V8's node type and name: `object Connection`, `closure onMessage`, `array (object elements)`, … */
+  kind: string
+  count: number
+  bytes: number
+}
+
+/** Total self size and count per kind of heap object. */
+export function tally(file: string): Map<string, { count: number; bytes: number }> {
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot
+  const fields = s.snapshot.meta.node_fields
+  const types = s.snapshot.meta.node_types[0]
+  const [T, N, S] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number]
+  const out = new Map<string, { count: number; bytes: number }>()
+  for (let i = 0; i < s.nodes.length; i += fields.length) {
+    const type = types[s.nodes[i + T]!]!
+    // Strings are many and each has its own text: group them by type alone.
+    const name = type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? '' : s.strings[s.nodes[i + N]!]!
+    const key = `${type} ${name.length > 60 ? `${name.slice(0, 57)}...` : name}`.trim()
+    const row = out.get(key) ?? { count: 0, bytes: 0 }
+    row.count++
+    row.bytes += s.nodes[i + S]!
+    out.set(key, row)
+  }
+  return out
+}
+
+/** What `after` holds more of than `before`, largest first. */
+export function heapDiff(before: string, after: string): HeapRow[] {
+  const a = tally(before)
+  const rows: HeapRow[] = []
+  for (const [kind, b] of tally(after)) {
+    const x = a.get(kind) ?? { count: 0, bytes: 0 }
+    if (b.bytes - x.bytes !== 0) rows.push({ kind, count: b.count - x.count, bytes: b.bytes - x.bytes })
+  }
+  return rows.sort((p, q) => q.bytes - p.bytes)
+}
+
+interface Graph {
+  fields: number
+  types: string[]
+  edgeTypes: string[]
+  nodes: number[]
+  edges: number[]
+  strings: string[]
+  at: { type: number; name: number; id: number; size: number; edgeCount: number }
+  edge: { fields: number; type: number; name: number; to: number }
+}
+
+function graph(file: string): Graph {
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot & { edges: number[]; snapshot: { meta: { edge_fields: string[]; edge_types: [string[], ...unknown[]] } } }
+  const f = s.snapshot.meta.node_fields
+  const ef = s.snapshot.meta.edge_fields
+  return {
+    fields: f.length,
+    types: s.snapshot.meta.node_types[0],
+    edgeTypes: s.snapshot.meta.edge_types[0],
+    nodes: s.nodes,
+    edges: s.edges,
+    strings: s.strings,
+    at: { type: f.indexOf('type'), name: f.indexOf('name'), id: f.indexOf('id'), size: f.indexOf('self_size'), edgeCount: f.indexOf('edge_count') },
+    edge: { fields: ef.length, type: ef.indexOf('type'), name: ef.indexOf('name_or_index'), to: ef.indexOf('to_node') },
+  }
+}
+
+// Containers and V8 internals: an object they hold belongs to whoever holds them.
+const GENERIC = new Set(['Object', 'Array', 'Set', 'Map', 'system / Context', 'system / PropertyArray', '(object elements)', '(object properties)', 'WeakMap', 'system / JSArrayBufferData'])
+
+/**
+ * The heap growth from `before` to `after`, by owner: each object new in `after` is counted
+ * against the nearest retainer (up its first strong retainers) that is a named class or
+ * closure — `Connection`, `RoomRegistry`, `closure onMessage` — rather than a Map, Set, array
+ * or scope. New objects reached only through old ones (a registry's table growing) count
+ * against the old owner.
+ */
+export function heapOwners(before: string, after: string): HeapRow[] {
+  const old = new Set<number>()
+  {
+    const g = graph(before)
+    for (let i = 0; i < g.nodes.length; i += g.fields) old.add(g.nodes[i + g.at.id]!)
+  }
+  const g = graph(after)
+  const count = g.nodes.length / g.fields
+  const retainer = new Int32Array(count).fill(-1)
+  let e = 0
+  for (let n = 0; n < count; n++) {
+    const edges = g.nodes[n * g.fields + g.at.edgeCount]!
+    for (let k = 0; k < edges; k++, e += g.edge.fields) {
+      const type = g.edgeTypes[g.edges[e + g.edge.type]!]
+      if (type === 'weak' || type === 'shortcut') continue
+      const to = g.edges[e + g.edge.to]! / g.fields
+      if (retainer[to] === -1) retainer[to] = n
+    }
+  }
+  const label = (n: number) => {
+    const type = g.types[g.nodes[n * g.fields + g.at.type]!]!
+    const name = g.strings[g.nodes[n * g.fields + g.at.name]!]!
+    return { type, name }
+  }
+  const owned = (n: number): string => {
+    for (let step = 0, x = n; step < 12 && x >= 0; step++, x = retainer[x]!) {
+      const { type, name } = label(x)
+      if ((type === 'object' && !GENERIC.has(name)) || (type === 'closure' && name !== '')) return `${type === 'closure' ? 'closure ' : ''}${name}`
+    }
+    return '(unattributed)'
+  }
+  const out = new Map<string, { count: number; bytes: number }>()
+  for (let n = 0; n < count; n++) {
+    if (old.has(g.nodes[n * g.fields + g.at.id]!)) continue
+    const key = owned(n)
+    const row = out.get(key) ?? { count: 0, bytes: 0 }
+    row.count++
+    row.bytes += g.nodes[n * g.fields + g.at.size]!
+    out.set(key, row)
+  }
+  return [...out].map(([kind, r]) => ({ kind, ...r })).sort((p, q) => q.bytes - p.bytes)
+}

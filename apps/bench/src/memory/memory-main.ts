@@ -1,0 +1,114 @@
+// `pnpm bench:memory [--n 10000] [--contenders rt-uws,raw-uws,...] [--smoke]`: idle memory per
+// connection, each connection in room `bench` and in its own user's room (the seed's DM
+// pattern), for every contender in one run; and for @rt, where the bytes go: a heap snapshot
+// before and after the connections, diffed by kind of object (self sizes), per connection.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { CONTENDERS, type Contender } from '../harness/contenders.js'
+import { describeMachine } from '../harness/machine.js'
+import { closeAll, connect, memory, memoryDelta, roomSize, type Rig } from '../harness/measure.js'
+import { benchDir, Child, killAll } from '../harness/proc.js'
+import { startServer } from '../harness/run-contender.js'
+import { heapDiff, heapOwners, type HeapRow } from './heap-diff.js'
+
+const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, n: { type: 'string' }, contenders: { type: 'string' } } })
+const smoke = values.smoke
+const n = Number(values.n ?? (smoke ? 200 : 10_000))
+const picked = values.contenders?.split(',') ?? CONTENDERS.map((c) => c.id)
+process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
+const log = (s: string) => process.stdout.write(`${s}\n`)
+const kib = (b: number) => (b / 1024).toFixed(2)
+
+interface Row {
+  id: string
+  label: string
+  n: number
+  ready: number
+  rssPerConnKiB: number
+  heapPerConnKiB: number
+  breakdown?: (HeapRow & { bytesPerConn: number; perConn: number })[]
+  owners?: (HeapRow & { bytesPerConn: number; perConn: number })[]
+}
+
+const deadline = setTimeout(() => {
+  log('deadline reached: stopping every process')
+  void killAll().then(() => process.exit(1))
+}, 15 * 60_000)
+const snapDir = join(tmpdir(), `rt-bench-heap-${process.pid}`)
+mkdirSync(snapDir, { recursive: true })
+const rows: Row[] = []
+const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
+const rig: Rig = { clients, localAddresses: [], concurrency: 128 }
+
+/** n idle connections on a fresh server: memory after GC before and after, or heap snapshots. */
+async function measure(c: Contender, snapshots: boolean) {
+  const srv = await startServer(c, { log })
+  try {
+    const bases = [`ws://127.0.0.1:${srv.info.port}`]
+    // Warm up, so what is measured is connections, not first-use code and caches.
+    await connect(rig, srv, bases, c.protocol, 200)
+    await closeAll(rig, [srv])
+    const snap = (i: number) => srv.request<string>('heapSnapshot', { file: join(snapDir, `${c.id}-${i}.heapsnapshot`) }, 300_000)
+    const files: string[] = []
+    const before = await memory(srv)
+    if (snapshots) files.push(await snap(0))
+    const result = await connect(rig, srv, bases, c.protocol, n)
+    const after = await memory(srv)
+    if (snapshots) files.push(await snap(1))
+    const inRoom = await roomSize([srv])
+    await closeAll(rig, [srv])
+    return { ready: result.ready, inRoom, delta: memoryDelta(result.ready, before, after), files }
+  } finally {
+    await srv.close()
+  }
+}
+
+try {
+  for (const c of CONTENDERS.filter((x) => picked.includes(x.id))) {
+    const m = await measure(c, false)
+    const row: Row = { id: c.id, label: c.label, n, ready: m.ready, rssPerConnKiB: m.delta.rssPerConn / 1024, heapPerConnKiB: m.delta.heapPerConn / 1024 }
+    log(`[${c.id}] ${m.ready}/${n} connected (in room: ${m.inRoom}); ${kib(m.delta.rssPerConn)} KiB RSS, ${kib(m.delta.heapPerConn)} KiB heap per connection`)
+    // Snapshots grow the process by far more than the connections do: a second, fresh server.
+    if (c.id.startsWith('rt-')) {
+      const snaps = await measure(c, true)
+      row.breakdown = heapDiff(snaps.files[0]!, snaps.files[1]!)
+        .filter((r) => Math.abs(r.bytes) >= snaps.ready * 4) // 4 bytes a connection or more
+        .map((r) => ({ ...r, bytesPerConn: r.bytes / snaps.ready, perConn: r.count / snaps.ready }))
+      row.owners = heapOwners(snaps.files[0]!, snaps.files[1]!)
+        .filter((r) => r.bytes >= snaps.ready * 4)
+        .map((r) => ({ ...r, bytesPerConn: r.bytes / snaps.ready, perConn: r.count / snaps.ready }))
+      log('   by kind of object (self sizes, per connection):')
+      for (const b of row.breakdown.slice(0, 24)) log(`   ${b.bytesPerConn.toFixed(0).padStart(6)} B  ${b.perConn.toFixed(2).padStart(5)} ×  ${b.kind}`)
+      log('   by owner (new objects, counted against their nearest named retainer):')
+      for (const b of row.owners.slice(0, 24)) log(`   ${b.bytesPerConn.toFixed(0).padStart(6)} B  ${b.perConn.toFixed(2).padStart(5)} ×  ${b.kind}`)
+    }
+    rows.push(row)
+  }
+} finally {
+  clearTimeout(deadline)
+  await killAll()
+  rmSync(snapDir, { recursive: true, force: true })
+}
+
+const by = (id: string) => rows.find((r) => r.id === id)
+log('')
+log(`| contender | connections | RSS per connection | heap per connection | RSS vs raw ws | RSS vs Socket.IO |`)
+log(`|---|---:|---:|---:|---:|---:|`)
+for (const r of rows) {
+  const ws = by('raw-ws')
+  const sio = by('sio')
+  log(`| ${r.label} | ${r.ready} | ${r.rssPerConnKiB.toFixed(2)} KiB | ${r.heapPerConnKiB.toFixed(2)} KiB | ${ws ? `${(r.rssPerConnKiB / ws.rssPerConnKiB).toFixed(2)}×` : '–'} | ${sio ? `${(r.rssPerConnKiB / sio.rssPerConnKiB).toFixed(2)}×` : '–'} |`)
+}
+const dir = join(benchDir, 'results')
+mkdirSync(dir, { recursive: true })
+const file = join(dir, `memory-${smoke ? 'smoke' : 'full'}.json`)
+writeFileSync(file, `${JSON.stringify({ command: `pnpm bench:memory ${process.argv.slice(2).join(' ')}`.trim(), startedAt: new Date().toISOString(), machine: describeMachine(), rows }, null, 2)}\n`)
+log(`wrote ${file}`)
+const incomplete = rows.filter((r) => r.ready !== r.n)
+if (incomplete.length > 0) {
+  log(`INCOMPLETE: ${incomplete.map((r) => `${r.id} ${r.ready}/${r.n}`).join(', ')}`)
+  process.exitCode = 1
+}
+process.exit()

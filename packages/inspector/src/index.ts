@@ -1,0 +1,5 @@
+export { createInspector, type Inspector, type InspectorOptions } from './create-inspector.js'
+export { basicAuth } from './basic-auth.js'
+export type { InspectorRequest } from './handle-request.js'
+export type { InspectedServer, NodeView, Overview } from './overview.js'
+export type { RateName, Rates, Series } from './rates.js'

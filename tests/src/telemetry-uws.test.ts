@@ -1,0 +1,4 @@
+import { describeTelemetry } from './telemetry/metrics-suite.js'
+import { uwsTransport } from './uws-transport.js'
+
+describeTelemetry('uWebSockets.js', uwsTransport)
