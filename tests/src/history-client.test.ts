@@ -93,11 +93,11 @@ function recordFeed(c: ReturnType<typeof client>, options: { since?: StreamPosit
 }
 
 /** A feed subscription answered as a fresh stream (top 0, epoch E1): what most cases start from. */
-async function liveFeed(srv: Awaited<ReturnType<typeof scriptedServer>>, c: ReturnType<typeof client>) {
+async function liveFeed(srv: Awaited<ReturnType<typeof scriptedServer>>, c: ReturnType<typeof client>, top = 0) {
   const feed = recordFeed(c)
   const peer = await srv.peer(0)
   const sub = await peer.next(isSub)
-  peer.send(ack(sub.id, 'r1', false, 0, 'E1'))
+  peer.send(ack(sub.id, 'r1', false, top, 'E1'))
   return { feed, peer, firstId: sub.id as number }
 }
 
@@ -145,10 +145,7 @@ describe('history topics on the client', () => {
   it('resubscribes from the last position after a reconnect and delivers the replay once, in order', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)
-    const feed = recordFeed(c)
-    const first = await srv.peer(0)
-    const sub1 = await first.next(isSub)
-    first.send(ack(sub1.id, 'r1', false, 0, 'E1'))
+    const { feed, peer: first } = await liveFeed(srv, c)
     for (const o of [1, 2, 3]) first.send(feedPub(o))
     await until(() => feed.got.length >= 3, 'live publications')
     first.kill()
@@ -266,10 +263,7 @@ describe('history topics on the client', () => {
   it('follows an epoch change, live and on a resubscribe', async () => {
     await using srv = await scriptedServer()
     await using c = client(srv.url)
-    const feed = recordFeed(c)
-    const first = await srv.peer(0)
-    const sub1 = await first.next(isSub)
-    first.send(ack(sub1.id, 'r1', false, 2, 'E1'))
+    const { feed, peer: first } = await liveFeed(srv, c, 2)
     first.send(feedPub(3))
     // The stream's storage was reset: offsets start again in a new epoch.
     first.send(feedPub(1, 'E2'))

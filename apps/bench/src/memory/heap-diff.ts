@@ -3,12 +3,6 @@
 // so the rows add up to the heap growth without counting anything twice.
 import { readFileSync } from 'node:fs'
 
-interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } }
-  nodes: number[]
-  strings: string[]
-}
-
 export interface HeapRow {
   /** V8's node type and name: `object Connection`, `closure onMessage`, `array (object elements)`, … */
   kind: string
@@ -16,38 +10,8 @@ export interface HeapRow {
   bytes: number
 }
 
-/** Total self size and count per kind of heap object. */
-export function tally(file: string): Map<string, { count: number; bytes: number }> {
-  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot
-  const fields = s.snapshot.meta.node_fields
-  const types = s.snapshot.meta.node_types[0]
-  const [T, N, S] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [number, number, number]
-  const out = new Map<string, { count: number; bytes: number }>()
-  for (let i = 0; i < s.nodes.length; i += fields.length) {
-    const type = types[s.nodes[i + T]!]!
-    // Strings are many and each has its own text: group them by type alone.
-    const name = type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? '' : s.strings[s.nodes[i + N]!]!
-    const key = `${type} ${name.length > 60 ? `${name.slice(0, 57)}...` : name}`.trim()
-    const row = out.get(key) ?? { count: 0, bytes: 0 }
-    row.count++
-    row.bytes += s.nodes[i + S]!
-    out.set(key, row)
-  }
-  return out
-}
-
-/** What `after` holds more of than `before`, largest first. */
-export function heapDiff(before: string, after: string): HeapRow[] {
-  const a = tally(before)
-  const rows: HeapRow[] = []
-  for (const [kind, b] of tally(after)) {
-    const x = a.get(kind) ?? { count: 0, bytes: 0 }
-    if (b.bytes - x.bytes !== 0) rows.push({ kind, count: b.count - x.count, bytes: b.bytes - x.bytes })
-  }
-  return rows.sort((p, q) => q.bytes - p.bytes)
-}
-
-interface Graph {
+/** A heap snapshot's node and edge tables, read once for every breakdown of it. */
+export interface Graph {
   fields: number
   types: string[]
   edgeTypes: string[]
@@ -58,8 +22,16 @@ interface Graph {
   edge: { fields: number; type: number; name: number; to: number }
 }
 
-function graph(file: string): Graph {
-  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot & { edges: number[]; snapshot: { meta: { edge_fields: string[]; edge_types: [string[], ...unknown[]] } } }
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]]; edge_fields: string[]; edge_types: [string[], ...unknown[]] } }
+  nodes: number[]
+  edges: number[]
+  strings: string[]
+}
+
+/** Reads a `.heapsnapshot` file (they are large: read each once). */
+export function readSnapshot(file: string): Graph {
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot
   const f = s.snapshot.meta.node_fields
   const ef = s.snapshot.meta.edge_fields
   return {
@@ -74,6 +46,33 @@ function graph(file: string): Graph {
   }
 }
 
+/** Total self size and count per kind of heap object. */
+function tally(g: Graph): Map<string, { count: number; bytes: number }> {
+  const out = new Map<string, { count: number; bytes: number }>()
+  for (let i = 0; i < g.nodes.length; i += g.fields) {
+    const type = g.types[g.nodes[i + g.at.type]!]!
+    // Strings are many and each has its own text: group them by type alone.
+    const name = type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? '' : g.strings[g.nodes[i + g.at.name]!]!
+    const key = `${type} ${name.length > 60 ? `${name.slice(0, 57)}...` : name}`.trim()
+    const row = out.get(key) ?? { count: 0, bytes: 0 }
+    row.count++
+    row.bytes += g.nodes[i + g.at.size]!
+    out.set(key, row)
+  }
+  return out
+}
+
+/** What `after` holds more of than `before`, largest first. */
+export function heapDiff(before: Graph, after: Graph): HeapRow[] {
+  const a = tally(before)
+  const rows: HeapRow[] = []
+  for (const [kind, b] of tally(after)) {
+    const x = a.get(kind) ?? { count: 0, bytes: 0 }
+    if (b.bytes - x.bytes !== 0) rows.push({ kind, count: b.count - x.count, bytes: b.bytes - x.bytes })
+  }
+  return rows.sort((p, q) => q.bytes - p.bytes)
+}
+
 // Containers and V8 internals: an object they hold belongs to whoever holds them.
 const GENERIC = new Set(['Object', 'Array', 'Set', 'Map', 'system / Context', 'system / PropertyArray', '(object elements)', '(object properties)', 'WeakMap', 'system / JSArrayBufferData'])
 
@@ -84,13 +83,9 @@ const GENERIC = new Set(['Object', 'Array', 'Set', 'Map', 'system / Context', 's
  * or scope. New objects reached only through old ones (a registry's table growing) count
  * against the old owner.
  */
-export function heapOwners(before: string, after: string): HeapRow[] {
+export function heapOwners(before: Graph, g: Graph): HeapRow[] {
   const old = new Set<number>()
-  {
-    const g = graph(before)
-    for (let i = 0; i < g.nodes.length; i += g.fields) old.add(g.nodes[i + g.at.id]!)
-  }
-  const g = graph(after)
+  for (let i = 0; i < before.nodes.length; i += before.fields) old.add(before.nodes[i + before.at.id]!)
   const count = g.nodes.length / g.fields
   const retainer = new Int32Array(count).fill(-1)
   let e = 0

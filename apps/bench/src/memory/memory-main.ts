@@ -11,7 +11,7 @@ import { describeMachine } from '../harness/machine.js'
 import { closeAll, connect, memory, memoryDelta, roomSize, type Rig } from '../harness/measure.js'
 import { benchDir, Child, killAll } from '../harness/proc.js'
 import { startServer } from '../harness/run-contender.js'
-import { heapDiff, heapOwners, type HeapRow } from './heap-diff.js'
+import { heapDiff, heapOwners, readSnapshot, type HeapRow } from './heap-diff.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, n: { type: 'string' }, contenders: { type: 'string' } } })
 const smoke = values.smoke
@@ -73,10 +73,11 @@ try {
     // Snapshots grow the process by far more than the connections do: a second, fresh server.
     if (c.id.startsWith('rt-')) {
       const snaps = await measure(c, true)
-      row.breakdown = heapDiff(snaps.files[0]!, snaps.files[1]!)
+      const [before, after] = snaps.files.map(readSnapshot) as [ReturnType<typeof readSnapshot>, ReturnType<typeof readSnapshot>]
+      row.breakdown = heapDiff(before, after)
         .filter((r) => Math.abs(r.bytes) >= snaps.ready * 4) // 4 bytes a connection or more
         .map((r) => ({ ...r, bytesPerConn: r.bytes / snaps.ready, perConn: r.count / snaps.ready }))
-      row.owners = heapOwners(snaps.files[0]!, snaps.files[1]!)
+      row.owners = heapOwners(before, after)
         .filter((r) => r.bytes >= snaps.ready * 4)
         .map((r) => ({ ...r, bytesPerConn: r.bytes / snaps.ready, perConn: r.count / snaps.ready }))
       log('   by kind of object (self sizes, per connection):')
