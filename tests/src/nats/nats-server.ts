@@ -78,13 +78,26 @@ export function natsServerBinary(): string {
 
 /** A port that was free a moment ago: bind port 0, read it, release it. */
 export async function freePort(): Promise<number> {
-  const srv = createServer()
-  srv.listen(0, HOST)
-  await once(srv, 'listening')
-  const { port } = srv.address() as { port: number }
-  srv.close()
-  await once(srv, 'close')
-  return port
+  return (await freePorts(1))[0]!
+}
+
+/**
+ * `n` distinct ports that were free a moment ago: all bound at once before any is released, so
+ * the kernel cannot hand the same one out twice (one at a time, it did: a server's monitor and
+ * cluster ports came out equal).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const held = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const srv = createServer()
+      srv.listen(0, HOST)
+      await once(srv, 'listening')
+      return srv
+    }),
+  )
+  const ports = held.map((srv) => (srv.address() as { port: number }).port)
+  await Promise.all(held.map((srv) => (srv.close(), once(srv, 'close'))))
+  return ports
 }
 
 /** Resolves once a NATS server on `port` sends its INFO line. */
@@ -223,12 +236,11 @@ export interface NatsClusterOptions {
 
 /** Spawns `n` nats-servers routed into one cluster and waits until every route (and, with JetStream, the meta leader) is up. */
 export async function startNatsCluster(n = 3, options: NatsClusterOptions = {}): Promise<NatsCluster> {
-  const clusterPorts: number[] = []
-  const monitorPorts: number[] = []
-  for (let i = 0; i < n; i++) {
-    clusterPorts.push(await freePort())
-    monitorPorts.push(await freePort())
-  }
+  // Client, cluster and monitor ports of every server in one draw: all distinct.
+  const ports = await freePorts(3 * n)
+  const clientPorts = ports.slice(0, n)
+  const clusterPorts = ports.slice(n, 2 * n)
+  const monitorPorts = ports.slice(2 * n)
   const name = `rt-test-${process.pid}-${clusterPorts[0]}`
   const servers: NatsServer[] = []
   const dispose = async () => {
@@ -239,7 +251,7 @@ export async function startNatsCluster(n = 3, options: NatsClusterOptions = {}):
       const routes = clusterPorts.filter((_, j) => j !== i).map((p) => `nats://${HOST}:${p}`)
       const args = ['--cluster', `nats://${HOST}:${clusterPorts[i]}`, '--cluster_name', name, '--routes', routes.join(',')]
       const js = options.jetstream ? { jetstream: true, serverName: `${name}-s${i}` } : {}
-      servers.push(await startNatsServer({ args, monitorPort: monitorPorts[i]!, ...js }))
+      servers.push(await startNatsServer({ args, port: clientPorts[i]!, monitorPort: monitorPorts[i]!, ...js }))
     }
     await waitForRoutes(monitorPorts)
     if (options.jetstream) await waitForJetStream(monitorPorts)
