@@ -62,6 +62,8 @@ describe('packed from a clean state, installed with npm outside the workspace', 
     '@rt/bus-nats': 'createNatsBus',
     '@rt/asyncapi': 'toAsyncApi',
     '@rt/inspector': 'createInspector',
+    '@rt/react': 'createRtHooks',
+    '@rt/codec-msgpack': 'checkMessagePack',
   }
 
   let tmp = ''
@@ -146,6 +148,9 @@ describe('packed from a clean state, installed with npm outside the workspace', 
           'uWebSockets.js': manifests.get('transport-uws')!.devDependencies!['uWebSockets.js'],
           '@types/node': third['@types/node'],
           '@types/ws': third['@types/ws'],
+          // The peer of @rt/react.
+          react: third.react,
+          '@types/react': third['@types/react'],
         },
       }),
     )

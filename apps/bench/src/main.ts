@@ -15,6 +15,7 @@ const { values } = parseArgs({
     smoke: { type: 'boolean', default: false },
     contenders: { type: 'string' },
     'no-cluster': { type: 'boolean', default: false },
+    'cluster-only': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
@@ -44,12 +45,13 @@ const results = await runBench({
   command,
   ...(values.contenders && { contenders: values.contenders.split(',') as ContenderId[] }),
   noCluster: values['no-cluster'],
+  clusterOnly: values['cluster-only'],
   ...(values.profile && { profileDir }),
   ...(values['cpu-prof'] && { serverExecArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }),
   log: (line) => process.stdout.write(`${line}\n`),
 })
 // Only a standard run (every contender, nothing profiled) is `bench-<mode>`; others get a suffix.
-const suffix = values.profile || values['cpu-prof'] ? '-profile' : values.contenders ? '-partial' : ''
+const suffix = values.profile || values['cpu-prof'] ? '-profile' : values['cluster-only'] ? '-cluster' : values.contenders ? '-partial' : ''
 const standard = suffix === '' && !values['no-cluster']
 const files = await writeReport(results, {
   resultsDir,

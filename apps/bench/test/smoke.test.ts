@@ -8,6 +8,9 @@ import { runBench } from '../src/harness/run-bench.js'
 import { SIZES } from '../src/harness/sizes.js'
 import { STORM_SIZES, runStorm } from '../src/storm/run-storm.js'
 import { HISTORY_SIZES, runHistory } from '../src/history/run-history.js'
+import { CHURN_SIZES, churnContenders, runChurn } from '../src/churn/run-churn.js'
+import { LARGE_SIZES, runLarge } from '../src/large/run-large.js'
+import { Child, killAll } from '../src/harness/proc.js'
 
 const sizes = SIZES.smoke
 const haveRedis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some(existsSync)
@@ -52,6 +55,12 @@ describe('benchmark harness (smoke size)', () => {
         expect(f.delivered).toBe(sizes.cluster!.n * sizes.cluster!.m)
         expect(f.complete).toBe(true)
       }
+      // The latency phase: every paced tick reaches every socket too, on 1 node and on the cluster.
+      for (const f of [r.singlePaced!, r.clusterPaced!]) {
+        expect(f.messages).toBeGreaterThanOrEqual(2)
+        expect(f.delivered).toBe(sizes.cluster!.n * f.messages)
+        expect(f.complete).toBe(true)
+      }
     })
   }
 })
@@ -70,6 +79,11 @@ describe('reconnect storm (smoke size)', () => {
         expect(r.clientAttempts).toBeGreaterThanOrEqual(storm.clients)
         expect(r.serverAttempts).toBeGreaterThan(0)
         expect(r.timeline.length).toBeGreaterThan(0)
+        // The other node of the cluster kept answering its callers before and during the storm.
+        expect(r.bystander).toMatchObject({ callers: storm.bystander!.callers, errors: 0 })
+        expect(r.bystander!.before.calls).toBeGreaterThan(0)
+        expect(r.bystander!.storm.calls).toBeGreaterThan(0)
+        expect(r.recoverCpuMs).toBeGreaterThan(0)
       },
       30_000,
     )
@@ -93,4 +107,44 @@ describe('history (smoke size)', () => {
       expect(x.storeReads).toBeLessThanOrEqual(sizes.recovery.clients)
     }, 60_000)
   }
+})
+
+describe('connection churn (smoke size)', () => {
+  it('@rt on both transports: every cycle completes, and connections, rooms, bus subscriptions, directory and presence are back where they were', async () => {
+    const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
+    try {
+      const rig = { clients, localAddresses: [], concurrency: CHURN_SIZES.smoke.concurrency }
+      for (const c of churnContenders(['rt-uws', 'rt-ws'])) {
+        const lines: string[] = []
+        const r = await runChurn(c, CHURN_SIZES.smoke, rig, (l) => lines.push(l))
+        expect(r.errors, lines.join('\n')).toEqual([])
+        expect(r.cycles).toBeGreaterThan(0)
+        expect(r.failed).toBe(0)
+        expect(r.stateBefore).toMatchObject({ connections: 0, directoryConnections: 0, onlineUsers: 0 })
+        expect(r.stateAfter).toEqual(r.stateBefore)
+      }
+    } finally {
+      await killAll()
+    }
+  }, 60_000)
+})
+
+describe('one node filled up (smoke size)', () => {
+  it('@rt on both transports and raw uWS: every socket of the small and the large room gets every tick', async () => {
+    const sizes = LARGE_SIZES.smoke
+    const clients = await Promise.all(Array.from({ length: sizes.clientProcs }, (_, i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
+    try {
+      const rig = { clients, localAddresses: [], concurrency: 20 }
+      for (const c of CONTENDERS.filter((x) => ['rt-uws', 'rt-ws', 'raw-uws'].includes(x.id))) {
+        const lines: string[] = []
+        const r = await runLarge(c, sizes, rig, (l) => lines.push(l))
+        expect(r.errors, lines.join('\n')).toEqual([])
+        expect(r.small).toMatchObject({ n: sizes.smallN, delivered: sizes.smallN * sizes.messages, complete: true })
+        expect(r.large).toMatchObject({ n: sizes.largeN, delivered: sizes.largeN * sizes.messages, complete: true })
+        expect(r.connect).toMatchObject({ ready: sizes.largeN - sizes.smallN, failed: 0 })
+      }
+    } finally {
+      await killAll()
+    }
+  }, 60_000)
 })

@@ -19,6 +19,7 @@ const CLOSE_MEANING: Record<number, string> = {
   [CloseCode.SLOW_CONSUMER]: 'outbound buffer over the limit',
   [CloseCode.RATE_LIMITED]: 'too many refused or malformed frames',
   [CloseCode.UNSUPPORTED_VERSION]: `the client speaks another protocol version than ${PROTOCOL_VERSION}`,
+  [CloseCode.UNSUPPORTED_CODEC]: 'the client asked (by WebSocket subprotocol `rt.<codec>`) for a codec the server does not serve',
 }
 
 function closeCodes(): Record<string, { name: string; meaning: string; retry: boolean }> {

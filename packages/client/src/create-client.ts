@@ -7,6 +7,7 @@ import {
   errorFromFrame,
   indexContract,
   jsonEncoder,
+  subprotocolOf,
   type AnyContract,
   type RoleOf,
   type ServerFrame,
@@ -30,6 +31,8 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
   const reconnect = options.reconnect === false ? false : (options.reconnect ?? {})
   const report = options.onError ?? (() => {})
   const PONG = encoder.encode({ t: 'pong' })
+  // Another codec than JSON is asked for with the subprotocol `rt.<name>`; JSON asks for none (as before codecs).
+  const protocol = encoder.name === jsonEncoder.name ? undefined : subprotocolOf(encoder)
   const byteLength = (f: string | Uint8Array) => (typeof f === 'string' ? (f.length * 3 <= maxFrame ? f.length : new TextEncoder().encode(f).byteLength) : f.byteLength)
   let maxFrame = Infinity
 
@@ -119,7 +122,7 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
     if (closedForGood) return
     let s: WebSocketLike
     try {
-      s = new (WS as NonNullable<typeof WS>)(url)
+      s = protocol === undefined ? new (WS as NonNullable<typeof WS>)(url) : new (WS as NonNullable<typeof WS>)(url, [protocol])
     } catch (e) {
       return giveUp(e instanceof Error ? e : new Error(String(e)))
     }
@@ -134,7 +137,13 @@ export function createClient<C extends AnyContract, R extends RoleOf<C>>(contrac
       abandon(s, detail)
     }, handshakeTimeoutMs)
     s.binaryType = 'arraybuffer'
-    s.onopen = () => s.send(encoder.encode({ t: 'hello', v: PROTOCOL_VERSION, role: options.role, auth }))
+    s.onopen = () => {
+      // A server that answered another subprotocol would send frames this encoder cannot read.
+      if (protocol !== undefined && typeof s.protocol === 'string' && s.protocol !== protocol) {
+        return abandon(s, `the server answered subprotocol "${s.protocol}", not ${protocol}`)
+      }
+      s.send(encoder.encode({ t: 'hello', v: PROTOCOL_VERSION, role: options.role, auth }))
+    }
     s.onmessage = (ev) => {
       if (s !== socket) return
       lastHeard = Date.now()

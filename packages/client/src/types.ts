@@ -25,6 +25,8 @@ export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 export interface WebSocketLike {
   readonly readyState: number
   binaryType: string
+  /** The subprotocol the server answered (both implementations have it). */
+  readonly protocol?: string
   onopen: ((ev: any) => void) | null
   onmessage: ((ev: any) => void) | null
   onclose: ((ev: any) => void) | null
@@ -33,7 +35,8 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void
 }
 
-export type WebSocketConstructor = new (url: string) => WebSocketLike
+/** A WebSocket class: the browser's and the `ws` package's both fit. `protocols` is passed only when a codec other than JSON is asked for. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
 
 export interface ClientOptions<R extends string> {
   /** ws:// or wss:// URL of an @rt server (or a function, called before every attempt). */
@@ -52,7 +55,7 @@ export interface ClientOptions<R extends string> {
   handshakeTimeoutMs?: number
   /** Validate inbound payloads and results against the contract. @default true */
   validate?: boolean
-  /** @default jsonEncoder */
+  /** The codec of this client's frames; another than JSON is asked for at connect with the subprotocol `rt.<name>` (a server not serving it closes with 4008). @default jsonEncoder */
   encoder?: Encoder
   /** Receives errors no promise can carry (a listener threw, a push failed validation). @default silent */
   onError?: (error: unknown) => void

@@ -27,3 +27,20 @@ export const jsonEncoder: Encoder = {
   encode: (frame) => JSON.stringify(frame),
   decode: (data) => JSON.parse(typeof data === 'string' ? data : textDecoder.decode(data)),
 }
+
+/** Subprotocols are `rt.<encoder name>`: what a client offers to ask for its encoder. */
+export const SUBPROTOCOL_PREFIX = 'rt.'
+
+/** The WebSocket subprotocol that asks for `encoder`, e.g. `rt.msgpack`. */
+export const subprotocolOf = (encoder: Encoder): string => SUBPROTOCOL_PREFIX + encoder.name
+
+/** The subprotocols of a `Sec-WebSocket-Protocol` header, in the client's order of preference. */
+export function parseSubprotocols(header: string | undefined): string[] {
+  if (!header) return []
+  const out: string[] = []
+  for (const p of header.split(',')) {
+    const v = p.trim()
+    if (v !== '') out.push(v)
+  }
+  return out
+}

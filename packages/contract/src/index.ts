@@ -71,7 +71,7 @@ export type {
   WireFrame,
 } from './protocol.js'
 export type { HistoryOptions, HistoryRead, HistoryReadOptions, HistoryStore, StoredPublication, StreamPosition } from './history.js'
-export { jsonEncoder } from './encoder.js'
+export { jsonEncoder, parseSubprotocols, subprotocolOf, SUBPROTOCOL_PREFIX } from './encoder.js'
 export type { Encoder, Frame } from './encoder.js'
 export { indexContract } from './role-view.js'
 export type { RoleView } from './role-view.js'

@@ -30,6 +30,8 @@ export const CloseCode = {
   RATE_LIMITED: 4006,
   /** The client speaks another protocol version. The client does not retry. */
   UNSUPPORTED_VERSION: 4007,
+  /** The client asked (with its WebSocket subprotocol) for a codec the server does not serve. The client does not retry. */
+  UNSUPPORTED_CODEC: 4008,
 } as const
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode]
@@ -40,6 +42,7 @@ export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.UNAUTHORIZED,
   CloseCode.FORBIDDEN,
   CloseCode.UNSUPPORTED_VERSION,
+  CloseCode.UNSUPPORTED_CODEC,
 ])
 
 // ---- client → server -------------------------------------------------------------------

@@ -153,8 +153,8 @@ export function closeCodeFor(err: unknown): number {
 
 /**
  * The error a client stops with after a close with `code`, or undefined when the code is worth
- * a retry. 1000 is CONNECTION_LOST, 4001 UNAUTHORIZED, 4003 FORBIDDEN, 4007 BAD_REQUEST; the
- * close reason is the message.
+ * a retry. 1000 is CONNECTION_LOST, 4001 UNAUTHORIZED, 4003 FORBIDDEN, 4007 and 4008 BAD_REQUEST;
+ * the close reason is the message.
  */
 export function errorForClose(code: number, reason: string): RtError | undefined {
   if (!TERMINAL_CLOSE_CODES.has(code)) return undefined

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Bus, BusSubscription, Frame } from '@rt/contract'
 import { decodeEnvelope, encodeEnvelope } from '@rt/contract/internal'
@@ -30,6 +31,40 @@ function member(id: string) {
 type M = ReturnType<typeof member>
 
 describe('RoomRegistry', () => {
+  it('a room of one member held as that member answers like any other, through joins, leaves and peer broadcasts (property)', () => {
+    const ROOMS = ['solo', 'pair', 'many']
+    const op = fc.record({ join: fc.boolean(), room: fc.constantFrom(...ROOMS), who: fc.nat(3) })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const b = sharedBus()
+        const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a' })
+        const peer = new RoomRegistry<M>({ bus: b.bus, nodeId: 'b' })
+        const members = [0, 1, 2, 3].map((i) => member(`m${i}`))
+        const model = new Map(ROOMS.map((r) => [r, new Set<M>()]))
+        for (const o of ops) {
+          const m = members[o.who]!
+          const expected = o.join ? !model.get(o.room)!.has(m) : model.get(o.room)!.has(m)
+          if (o.join) model.get(o.room)!.add(m)
+          else model.get(o.room)!.delete(m)
+          expect(o.join ? here.add(o.room, m) : here.remove(o.room, m)).toBe(expected)
+        }
+        for (const r of ROOMS) {
+          const want = model.get(r)!
+          expect(here.size(r)).toBe(want.size)
+          for (const m of members) expect(here.has(r, m)).toBe(want.has(m))
+          for (const m of members) m.got.length = 0
+          // A broadcast from the other node reaches exactly this node's members, once each.
+          peer.broadcast(r, `to ${r}`)
+          for (const m of members) expect(m.got).toEqual(want.has(m) ? [`to ${r}`] : [])
+        }
+        expect(here.count).toBe(ROOMS.filter((r) => model.get(r)!.size > 0).length)
+        expect(b.subjects()).toEqual(ROOMS.filter((r) => model.get(r)!.size > 0).map(roomSubject).sort())
+        for (const m of members) expect([...here.roomsOf(m)].sort()).toEqual(ROOMS.filter((r) => model.get(r)!.has(m)).sort())
+      }),
+      { numRuns: 200 },
+    )
+  })
+
   it('holds a room subscription exactly while the room has a member on this node', () => {
     const b = sharedBus()
     const changes: string[] = []

@@ -14,7 +14,8 @@ export interface RoomMember {
 export interface NativeFanout<M> {
   subscribe(member: M, channel: string): void
   unsubscribe(member: M, channel: string): void
-  publish(channel: string, frame: Frame): void
+  /** `source`: the frame before encoding, when the caller has it (a codec-aware fan-out encodes from it). */
+  publish(channel: string, frame: Frame, source?: unknown): void
 }
 
 /** Telemetry around fan-out (the server's), called once per message, never once per member. */
@@ -41,12 +42,21 @@ export interface RoomRegistryOptions<M extends RoomMember> {
   native?: NativeFanout<M>
   /** Called when a member joins or leaves a room on this node (feeds cluster-wide membership). */
   onChange?: (room: string, member: M, joined: boolean) => void
+  /**
+   * Writes a frame to members without native pub/sub; `source` is the frame before encoding, or
+   * undefined for one from the bus. The server's writes each member in its own codec.
+   * @default a send to each member
+   */
+  deliver?: (members: Iterable<M>, frame: Frame, source: unknown) => void
   /** Counts and traces broadcasts. @default none */
   probe?: FanoutProbe
 }
 
+/** A room with a member on this node. One object and no closure: the registry's one bus handler finds it by subject. */
 interface Room<M> {
-  members: Set<M>
+  readonly name: string
+  /** The member itself while it is alone (a user's own room, with the DM pattern), a Set beyond. */
+  members: M | Set<M>
   /** Bus subscription held while the room has a member on this node (interest-based routing). */
   sub: BusSubscription
 }
@@ -58,30 +68,42 @@ interface Room<M> {
  */
 export class RoomRegistry<M extends RoomMember> {
   private readonly rooms = new Map<string, Room<M>>()
+  /** The same rooms by bus subject, for the shared bus handler. */
+  private readonly bySubject = new Map<string, Room<M>>()
   /** Rooms of each member: a plain name while it is in one room (the usual case), a Set beyond. */
   private readonly memberRooms = new Map<M, string | Set<string>>()
   readonly subject: (room: string) => string
 
+  /** Every room's bus handler: a peer's broadcast, delivered to the room's members here. */
+  private readonly fromBus: (data: Uint8Array, subject: string) => void
+
   constructor(private readonly options: RoomRegistryOptions<M>) {
     this.subject = options.subject ?? roomSubject
+    this.fromBus = fromPeers(options.nodeId, decodeEnvelope, (env, subject) => {
+      const r = this.bySubject.get(subject)
+      if (!r) return
+      const probe = this.options.probe
+      if (!probe) return void this.deliver(r, env.frame, undefined)
+      const t0 = probe.now()
+      probe.received(env.meta, this.deliver(r, env.frame, undefined), t0, this.options.native && env.frame)
+    })
   }
 
   /** Adds a member; false if it was there already. */
   add(room: string, member: M): boolean {
-    let r = this.rooms.get(room)
-    if (r?.members.has(member)) return false
+    const r = this.rooms.get(room)
     if (!r) {
-      const members = new Set<M>()
-      const fromBus = fromPeers(this.options.nodeId, decodeEnvelope, (env) => {
-        const probe = this.options.probe
-        if (!probe) return void this.deliver(room, members, env.frame)
-        const t0 = probe.now()
-        probe.received(env.meta, this.deliver(room, members, env.frame), t0, this.options.native && env.frame)
-      })
-      r = { members, sub: this.options.bus.subscribe(this.subject(room), fromBus) }
-      this.rooms.set(room, r)
+      const subject = this.subject(room)
+      const created: Room<M> = { name: room, members: member, sub: this.options.bus.subscribe(subject, this.fromBus) }
+      this.rooms.set(room, created)
+      this.bySubject.set(subject, created)
+    } else if (r.members instanceof Set) {
+      if (r.members.has(member)) return false
+      r.members.add(member)
+    } else {
+      if (r.members === member) return false
+      r.members = new Set([r.members, member])
     }
-    r.members.add(member)
     const mine = this.memberRooms.get(member)
     if (mine === undefined) this.memberRooms.set(member, room)
     else if (typeof mine === 'string') this.memberRooms.set(member, new Set([mine, room]))
@@ -94,14 +116,17 @@ export class RoomRegistry<M extends RoomMember> {
   /** Removes a member; false if it was not there. The last one out releases the room. */
   remove(room: string, member: M): boolean {
     const r = this.rooms.get(room)
-    if (!r?.members.delete(member)) return false
+    if (!r) return false
+    const alone = r.members === member
+    if (!alone && !(r.members instanceof Set && r.members.delete(member))) return false
     const mine = this.memberRooms.get(member)
     if (mine === room) this.memberRooms.delete(member)
     else if (typeof mine === 'object' && mine.delete(room) && mine.size === 0) this.memberRooms.delete(member)
     this.options.native?.unsubscribe(member, this.channel(room))
-    if (r.members.size === 0) {
+    if (alone || (r.members as Set<M>).size === 0) {
       r.sub.unsubscribe()
       this.rooms.delete(room)
+      this.bySubject.delete(this.subject(room))
     }
     this.options.onChange?.(room, member, false)
     return true
@@ -114,11 +139,13 @@ export class RoomRegistry<M extends RoomMember> {
 
   /** Members on this node. */
   size(room: string): number {
-    return this.rooms.get(room)?.members.size ?? 0
+    const r = this.rooms.get(room)
+    return r === undefined ? 0 : r.members instanceof Set ? r.members.size : 1
   }
 
   has(room: string, member: M): boolean {
-    return this.rooms.get(room)?.members.has(member) ?? false
+    const r = this.rooms.get(room)
+    return r !== undefined && (r.members instanceof Set ? r.members.has(member) : r.members === member)
   }
 
   /** How many rooms have a member on this node. */
@@ -133,23 +160,29 @@ export class RoomRegistry<M extends RoomMember> {
 
   /**
    * Delivers an encoded frame to every member of the room on every node: here directly, and
-   * once on the bus for the other nodes (each writes it to its own members).
+   * once on the bus for the other nodes (each writes it to its own members). `source` is the
+   * frame before encoding, for members on another codec.
    */
-  broadcast(room: string, frame: Frame): void {
+  broadcast(room: string, frame: Frame, source?: unknown): void {
     const probe = this.options.probe
     const t0 = probe ? probe.now() : 0
     const token = probe?.begin()
     const r = this.rooms.get(room)
-    const n = r ? this.deliver(room, r.members, frame) : 0
+    const n = r ? this.deliver(r, frame, source) : 0
     this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
     probe?.sent(token, n, t0, this.options.native && frame)
   }
 
   /** Writes to the room's members here; returns how many. */
-  private deliver(room: string, members: Set<M>, frame: Frame): number {
-    if (this.options.native) this.options.native.publish(this.channel(room), frame)
-    else for (const m of members) m.send(frame)
-    return members.size
+  private deliver(r: Room<M>, frame: Frame, source: unknown): number {
+    const o = this.options
+    const members = r.members
+    const many = members instanceof Set
+    if (o.native) o.native.publish(this.channel(r.name), frame, source)
+    else if (o.deliver) o.deliver(many ? members : [members], frame, source)
+    else if (many) for (const m of members) m.send(frame)
+    else members.send(frame)
+    return many ? members.size : 1
   }
 
   private channel(room: string): string {
@@ -160,6 +193,7 @@ export class RoomRegistry<M extends RoomMember> {
   close(): void {
     for (const r of this.rooms.values()) r.sub.unsubscribe()
     this.rooms.clear()
+    this.bySubject.clear()
     this.memberRooms.clear()
   }
 }

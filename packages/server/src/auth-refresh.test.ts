@@ -16,6 +16,7 @@ function fakeConn(ctx: BaseContext) {
     ctx,
     expiry: undefined,
     closed: false,
+    encoder: jsonEncoder,
     send: (f: string) => void sent.push(JSON.parse(f)),
     sendError: (id: number, e: { code: string }) => void sent.push({ id, code: e.code }),
     close(code: number, reason: string) {
@@ -30,7 +31,7 @@ describe('AuthRefresh', () => {
   beforeEach(() => void vi.useFakeTimers())
   afterEach(() => void vi.useRealTimers())
   const refresher = (authenticate = () => ({ user: { id: 'u' } }) as BaseContext) =>
-    new AuthRefresh({ encoder: jsonEncoder, refreshAheadMs: 15_000, authenticate, report: () => {} })
+    new AuthRefresh({ refreshAheadMs: 15_000, authenticate, report: () => {} })
 
   it('keeps nothing for a ctx that does not expire', () => {
     const { conn } = fakeConn({ user: { id: 'u' } })

@@ -1,4 +1,4 @@
-import { CloseCode, RtError, closeCodeFor, type AuthFrame, type Encoder } from '@rt/contract'
+import { CloseCode, RtError, closeCodeFor, type AuthFrame } from '@rt/contract'
 import { closeReason } from './close-reason.js'
 import type { Connection } from './connection.js'
 import type { TransportRequest } from './transport.js'
@@ -18,7 +18,6 @@ export interface Expiry {
 
 /** What refreshing needs from its node. */
 export interface AuthRefreshOptions {
-  readonly encoder: Encoder
   readonly refreshAheadMs: number
   authenticate(input: { role: string; auth: unknown; request: TransportRequest; refresh: true }): BaseContext | Promise<BaseContext>
   report(error: unknown, context: ErrorContext): void
@@ -80,13 +79,13 @@ export class AuthRefresh {
     const at = ctx.expiresAt
     if (at === undefined) {
       conn.expiry = undefined
-      return conn.send(this.o.encoder.encode({ t: 'authed', id: f.id }))
+      return conn.send(conn.encoder.encode({ t: 'authed', id: f.id }))
     }
     // A refresh that does not push the expiry back is not asked for again: the close at it follows.
     e.askAt = at > e.expiresAt ? this.askAt(at) : Infinity
     e.expiresAt = at
     this.arm(conn)
-    conn.send(this.o.encoder.encode({ t: 'authed', id: f.id, x: at }))
+    conn.send(conn.encoder.encode({ t: 'authed', id: f.id, x: at }))
   }
 
   private askAt(expiresAt: number): number {
@@ -108,7 +107,7 @@ export class AuthRefresh {
     if (now >= e.askAt) {
       e.askAt = Infinity
       try {
-        conn.send(this.o.encoder.encode({ t: 'refresh', x: e.expiresAt }))
+        conn.send(conn.encoder.encode({ t: 'refresh', x: e.expiresAt }))
       } catch (err) {
         this.o.report(err, { where: 'frame', connId: conn.id })
       }

@@ -2,6 +2,7 @@ import { CloseCode, RtError, defineContract, jsonEncoder, type Encoder, type Fra
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { Connection, type NodeCore } from './connection.js'
+import { Codecs } from './codecs.js'
 import { createFrameTable, type FrameTopics } from './dispatch.js'
 import { resolveLimits, type Limits } from './limits.js'
 import { resolveRoles } from './roles.js'
@@ -72,7 +73,7 @@ function setup(options: { limits?: Partial<Limits>; encoder?: Encoder; topics?: 
     limits: resolveLimits(options.limits),
     validateOutput: true,
     draining: false,
-    frames: createFrameTable(encoder, topics),
+    frames: createFrameTable(new Codecs([encoder]), topics),
     telemetry: new Telemetry(),
     report: (e, c) => void reports.push([e, c]),
     detach: (_conn, reason) => void detached.push(reason),

@@ -27,6 +27,7 @@ import type { BaseContext, DisconnectReason, ErrorContext } from './types.js'
 /** What a connection needs from its node. */
 export interface NodeCore {
   readonly nodeId: string
+  /** The node's first (canonical) encoder: a connection's own unless it asked for another. */
   readonly encoder: Encoder
   readonly limits: Limits
   readonly validateOutput: boolean
@@ -78,6 +79,10 @@ export class Connection {
     public ctx: BaseContext,
     readonly socket: TransportSocket,
     private readonly core: NodeCore,
+    /** Index of its codec in the node's list (0: the first, JSON by default); fan-out picks the frame by it. */
+    readonly codec = 0,
+    /** The codec the client asked for at connect: every frame to and from it. */
+    readonly encoder: Encoder = core.encoder,
   ) {
     this.role = entry.view.role
     this.tokens = core.limits.rateBurst
@@ -97,7 +102,7 @@ export class Connection {
     const def = this.view.events.get(event)
     if (!def) throw new ContractViolation('NOT_FOUND', `Event "${event}" is not in role "${this.role}"'s vocabulary`)
     if (this.core.validateOutput) checkPayload(def.payload, payload, `emit("${event}")`)
-    this.send(this.core.encoder.encode({ t: 'event', n: event, d: payload }))
+    this.send(this.encoder.encode({ t: 'event', n: event, d: payload }))
   }
 
   /** Sends an encoded frame; closes the connection if its outbound buffer is over the limit. */
@@ -150,11 +155,11 @@ export class Connection {
       this.core.telemetry.rateLimited('bytes')
       return this.close(CloseCode.RATE_LIMITED, 'inbound byte rate exceeded')
     }
-    const frame = decodeClientFrame(this.core.encoder, data)
+    const frame = decodeClientFrame(this.encoder, data)
     const id = frame?.t === 'call' || frame?.t === 'sub' ? frame.id : undefined
     try {
       if (!frame) {
-        this.send(this.core.encoder.encode(MALFORMED))
+        this.send(this.encoder.encode(MALFORMED))
         return this.strike()
       }
       const pending = this.dispatch(frame)
@@ -214,7 +219,7 @@ export class Connection {
   }
 
   sendError(id: number | undefined, error: RtError): void {
-    this.send(this.core.encoder.encode(errorFrame(id, error)))
+    this.send(this.encoder.encode(errorFrame(id, error)))
   }
 
   /**
@@ -269,7 +274,7 @@ export class Connection {
   }
 
   private callError(f: CallFrame, err: RtError, probe: CallProbe | undefined): void {
-    this.answered(this.core.encoder.encode(errorFrame(f.id, err)), err.code, probe)
+    this.answered(this.encoder.encode(errorFrame(f.id, err)), err.code, probe)
   }
 
   /** Validates a call's input; a schema that throws on it (too deep, say) refuses the input. */
@@ -318,7 +323,7 @@ export class Connection {
   }
 
   private resultFrame(f: CallFrame, output: unknown): Frame {
-    return this.core.encoder.encode(output === undefined ? { t: 'result', id: f.id } : { t: 'result', id: f.id, d: output })
+    return this.encoder.encode(output === undefined ? { t: 'result', id: f.id } : { t: 'result', id: f.id, d: output })
   }
 
   /** Answers a call that threw: its error, or INTERNAL (reported) for anything not an RtError. */

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { CloseCode, RtError, jsonEncoder, type AnyContract, type Bus, type HistoryStore } from '@rt/contract'
+import { CloseCode, RtError, jsonEncoder, type AnyContract, type Bus, type Frame, type HistoryStore, type ServerFrame } from '@rt/contract'
 import { RoomRegistry, type NativeFanout } from '@rt/rooms'
 import { Addressing } from './cluster/addressing.js'
 import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
 import { Directory, type ConnectionQuery } from './cluster/directory.js'
 import { createPresence } from './cluster/presence.js'
 import { AuthRefresh, type AuthRefreshOptions } from './auth-refresh.js'
+import { Codecs } from './codecs.js'
 import { Connection, type NodeCore } from './connection.js'
 import { createFrameTable } from './dispatch.js'
 import { Handshakes } from './handshake.js'
@@ -14,6 +15,7 @@ import { TopicHistory } from './topics/topic-history.js'
 import { TopicHub, type Authorize } from './topics/topic-hub.js'
 import { resolveLimits } from './limits.js'
 import { createMemoryBus } from './memory-bus.js'
+import { nativeFanout } from './native-fanout.js'
 import { resolveRoles } from './roles.js'
 import { countingBus } from './telemetry/bus-probe.js'
 import { stderrLogger, type Logger } from './telemetry/logger.js'
@@ -43,7 +45,10 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const { contract, transport } = options
   const { roles, shared, entries } = resolveRoles(contract, options.handlers as Record<string, Record<string, unknown>>)
   const limits = resolveLimits(options.limits)
-  const encoder = options.encoder ?? jsonEncoder
+  if (options.encoder && options.encoders) throw new TypeError('createServer: pass encoder or encoders, not both')
+  const codecs = new Codecs(options.encoders ?? [options.encoder ?? jsonEncoder])
+  // The canonical encoder: the bus's, and that of every connection on a single-codec node.
+  const encoder = codecs.canonical
   const logger = options.logger ?? stderrLogger
   const report = options.onError ?? logErrors(logger)
   const telemetry = new Telemetry()
@@ -58,7 +63,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   if (!(heartbeatMs > 0 && deadAfterMs >= 2 * heartbeatMs)) {
     throw new TypeError('createServer: cluster.heartbeatMs must be positive and cluster.deadAfterMs at least twice it')
   }
-  const PING = encoder.encode({ t: 'ping' })
+  const PING = codecs.constant({ t: 'ping' })
   const { bus, counts: busCounts } = countingBus(options.bus ?? createMemoryBus({ logger }))
   const connections = new Map<string, Connection>()
   const { presence, emit: presenceEvent } = createPresence(() => directory, (e) => report(e, { where: 'listener' }))
@@ -76,18 +81,17 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     deadAfterMs,
     report: (e) => report(e, { where: 'bus' }),
   })
-  const addressing = new Addressing(bus, nodeId, directory, (id) => connections.get(id), telemetry)
-  // A transport with native pub/sub fans out rooms and topics on this node with one call.
+  const addressing = new Addressing(bus, nodeId, directory, (id) => connections.get(id), telemetry, codecs)
+  // A transport with native pub/sub fans out rooms and topics on this node with one call (per codec in use).
   const publish = transport.publish?.bind(transport)
-  const native: NativeFanout<Connection> | undefined = publish && {
-    subscribe: (c, channel) => c.socket.subscribe?.(channel),
-    unsubscribe: (c, channel) => c.socket.unsubscribe?.(channel),
-    publish,
-  }
+  const native: NativeFanout<Connection> | undefined = publish && nativeFanout(codecs, publish)
+  // Without native pub/sub, a node serving several codecs writes each member in its own.
+  const multi = codecs.list.length > 1 ? codecs : undefined
   const rooms = new RoomRegistry<Connection>({
     bus,
     nodeId,
     ...(native && { native }),
+    ...(multi && !native && { deliver: (members: Iterable<Connection>, frame: Frame, source: unknown) => multi.deliver(members, frame, source as ServerFrame | undefined) }),
     onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
     probe: telemetry.roomProbe(),
   })
@@ -105,7 +109,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   }
   const history = new TopicHistory({
     store: historyStore,
-    encode: (f) => encoder.encode(f),
+    encode: (f, codec) => codecs.list[codec]!.encode(f),
     flush: () => bus.flush(),
     maxRecovery: limits.maxRecovery,
     recoveryTimeoutMs: limits.recoveryTimeoutMs,
@@ -119,6 +123,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     roles,
     encode: (f) => encoder.encode(f),
     decode: (f) => encoder.decode(f),
+    ...(multi && { codecs: multi }),
     authorizer: (role, scope, topic) => (topicGates[role]?.[topic] ?? (scope === 'shared' ? topicGates.shared?.[topic] : undefined))?.authorize,
     maxSubscriptions: limits.maxSubscriptions,
     maxInputDepth: limits.maxInputDepth,
@@ -133,7 +138,6 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   let sweep: ReturnType<typeof setInterval> | undefined
 
   const refresher = new AuthRefresh({
-    encoder,
     refreshAheadMs: limits.refreshAheadMs,
     authenticate: options.authenticate as AuthRefreshOptions['authenticate'],
     report,
@@ -156,11 +160,12 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     get draining() {
       return draining
     },
-    frames: createFrameTable(encoder, topics, refresher),
+    frames: createFrameTable(codecs, topics, refresher),
     report,
     telemetry,
     detach(conn: Connection, reason: DisconnectReason) {
       if (!connections.delete(conn.id)) return
+      codecs.count(conn.codec, -1)
       refresher.drop(conn)
       telemetry.closed(conn.role, reason.code)
       rooms.removeAll(conn)
@@ -174,7 +179,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
 
   const handshakes = new Handshakes({
     limits,
-    encoder,
+    codecs,
     roles: entries,
     get draining() {
       return draining
@@ -182,9 +187,10 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     allowOrigin: originCheck(options.origins),
     authenticate: options.authenticate as (input: unknown) => Ctx | Promise<Ctx>,
     onConnection: options.onConnection as ((conn: Connection, ctx: BaseContext) => unknown) | undefined,
-    connect(entry, ctx, socket) {
-      const conn = new Connection(`${nodeId}.${incarnation}${(++seq).toString(36)}`, entry, ctx, socket, core)
+    connect(entry, ctx, socket, codec) {
+      const conn = new Connection(`${nodeId}.${incarnation}${(++seq).toString(36)}`, entry, ctx, socket, core, codec, codecs.list[codec])
       connections.set(conn.id, conn)
+      codecs.count(codec, 1)
       directory.addConn(conn.id, ctx.user.id, conn.role, conn.since)
       telemetry.accepted(conn.role)
       return conn
@@ -199,16 +205,16 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     const deadline = performance.now() - limits.heartbeatTimeoutMs
     for (const conn of connections.values()) {
       if (conn.lastSeen < deadline) conn.close(CloseCode.HEARTBEAT_TIMEOUT, 'heartbeat timeout')
-      else conn.send(PING)
+      else conn.send(PING.get(conn.codec))
     }
   }
 
   async function shutdown(): Promise<void> {
     draining = true
     if (sweep) clearInterval(sweep)
-    const goaway = encoder.encode({ t: 'goaway', reason: 'shutdown' })
+    const goaway = codecs.constant({ t: 'goaway', reason: 'shutdown' })
     const open = [...connections.values()]
-    for (const conn of open) conn.send(goaway)
+    for (const conn of open) conn.send(goaway.get(conn.codec))
     handshakes.closeAll()
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([

@@ -1,4 +1,5 @@
-import { RtError, errorFrame, type AuthFrame, type ClientFrame, type Encoder, type SubFrame, type UnsubFrame } from '@rt/contract'
+import { RtError, errorFrame, type AuthFrame, type ClientFrame, type SubFrame, type UnsubFrame } from '@rt/contract'
+import type { Codecs } from './codecs.js'
 import type { Connection } from './connection.js'
 
 /** What a connection does with each frame type, once the frame is past the rate limit. */
@@ -21,16 +22,16 @@ const ALREADY_AUTHENTICATED = errorFrame(undefined, new RtError('BAD_REQUEST', '
 const NO_REFRESH = new RtError('BAD_REQUEST', 'The credentials of this connection do not expire')
 
 /** The frame table of a node: built once, one lookup per frame. */
-export function createFrameTable(encoder: Encoder, topics: FrameTopics, auth?: FrameAuth): FrameTable {
-  const pong = encoder.encode({ t: 'pong' })
+export function createFrameTable(codecs: Codecs, topics: FrameTopics, auth?: FrameAuth): FrameTable {
+  const pong = codecs.constant({ t: 'pong' })
   return {
     call: (conn, f) => conn.call(f),
     sub: (conn, f) => topics.subscribeConn(conn, f),
     unsub: (conn, f) => topics.unsubscribeConn(conn, f),
-    ping: (conn) => conn.send(pong),
+    ping: (conn) => conn.send(pong.get(conn.codec)),
     pong: () => {},
     // Encoded when sent, like every answer: an encoder that throws on it faults this connection only.
-    hello: (conn) => conn.send(encoder.encode(ALREADY_AUTHENTICATED)),
+    hello: (conn) => conn.send(conn.encoder.encode(ALREADY_AUTHENTICATED)),
     auth: (conn, f) => (auth ? auth.refresh(conn, f) : conn.sendError(f.id, NO_REFRESH)),
   }
 }

@@ -2,6 +2,7 @@ import { CloseCode, RtError, defineContract, jsonEncoder, type Frame } from '@rt
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { Connection } from './connection.js'
+import { Codecs } from './codecs.js'
 import { Handshakes, type HandshakeOptions } from './handshake.js'
 import { resolveLimits, type Limits } from './limits.js'
 import { resolveRoles } from './roles.js'
@@ -36,7 +37,7 @@ function setup(o: { limits?: Partial<Limits>; authenticate?: HandshakeOptions['a
   let draining = false
   const hs = new Handshakes({
     limits: resolveLimits({ handshakeTimeoutMs: 60_000, ...o.limits }),
-    encoder: jsonEncoder,
+    codecs: new Codecs([jsonEncoder]),
     roles: entries,
     telemetry: new Telemetry(),
     get draining() {
@@ -46,7 +47,7 @@ function setup(o: { limits?: Partial<Limits>; authenticate?: HandshakeOptions['a
     authenticate: o.authenticate ?? (({ auth }) => ({ user: { id: String(auth) } })),
     onConnection: o.onConnection,
     connect(_entry, ctx: BaseContext, socket) {
-      const conn = { id: `n.${ctx.user.id}`, nodeId: 'n', closed: false, send: (f: Frame) => socket.send(f), receive: (f: Frame) => void received.push(f) }
+      const conn = { id: `n.${ctx.user.id}`, nodeId: 'n', closed: false, encoder: jsonEncoder, send: (f: Frame) => socket.send(f), receive: (f: Frame) => void received.push(f) }
       return conn as unknown as Connection
     },
     watch() {},

@@ -1,4 +1,5 @@
 import { CloseCode, PROTOCOL_VERSION, RtError, closeCodeFor, decodeClientFrame, type Encoder, type Frame, type HelloFrame, type WelcomeFrame } from '@rt/contract'
+import type { Codecs } from './codecs.js'
 import { checkCtx } from './auth-refresh.js'
 import { closeReason } from './close-reason.js'
 import type { Connection } from './connection.js'
@@ -11,14 +12,15 @@ import type { BaseContext, DisconnectReason, ErrorContext } from './types.js'
 /** What the handshake needs from its node. */
 export interface HandshakeOptions {
   readonly limits: Limits
-  readonly encoder: Encoder
+  /** The codecs the node serves; a socket's is chosen by the subprotocol it offered. */
+  readonly codecs: Codecs
   readonly roles: ReadonlyMap<string, RoleEntry>
   readonly draining: boolean
   allowOrigin(origin: string | undefined): boolean
   authenticate(input: { role: string; auth: unknown; request: TransportRequest }): BaseContext | Promise<BaseContext>
   onConnection: ((conn: Connection, ctx: BaseContext) => unknown) | undefined
   /** Makes and registers the Connection of a socket `authenticate` accepted. */
-  connect(entry: RoleEntry, ctx: BaseContext, socket: TransportSocket): Connection
+  connect(entry: RoleEntry, ctx: BaseContext, socket: TransportSocket, codec: number): Connection
   /** Starts the expiry clock of a connection whose ctx has `expiresAt`. */
   watch(conn: Connection, request: TransportRequest): void
   detach(conn: Connection, reason: DisconnectReason): void
@@ -27,6 +29,8 @@ export interface HandshakeOptions {
 }
 
 const frameSize = (data: Frame): number => (typeof data === 'string' ? data.length : data.byteLength)
+
+const IGNORED: SocketListener = { message() {}, close() {} }
 
 /**
  * Every socket from its upgrade to its Connection: admission caps, the origin check, then
@@ -57,14 +61,26 @@ export class Handshakes implements TransportHandler {
     return true
   }
 
+  protocol(request: TransportRequest): string | undefined {
+    return this.o.codecs.select(request).protocol
+  }
+
   open(socket: TransportSocket, request: TransportRequest): SocketListener {
     // A refused origin is told with a close code (not an HTTP status), so the client stops retrying.
     if (!this.o.allowOrigin(request.headers.origin)) {
       this.o.telemetry.refused(CloseCode.FORBIDDEN)
       socket.close(CloseCode.FORBIDDEN, 'origin not allowed')
-      return { message() {}, close() {} }
+      return IGNORED
     }
-    return new Session(this, socket, request)
+    const { codec, protocol } = this.o.codecs.select(request)
+    // Told with a close code, so that the client stops, rather than frames it could not read.
+    if (codec < 0) {
+      this.o.telemetry.refused(CloseCode.UNSUPPORTED_CODEC)
+      const served = this.o.codecs.list.map((e) => e.name).join(', ')
+      socket.close(CloseCode.UNSUPPORTED_CODEC, closeReason(`codec ${protocol ?? ''} not served (served: ${served})`))
+      return IGNORED
+    }
+    return new Session(this, socket, request, codec)
   }
 
   /** Shutdown: sockets still in their handshake are closed with 1001. */
@@ -87,12 +103,15 @@ class Session implements SocketListener {
   held = 0
   timer: ReturnType<typeof setTimeout> | undefined
   readonly address: string
+  readonly encoder: Encoder
 
   constructor(
     private readonly hs: Handshakes,
     readonly socket: TransportSocket,
     request: TransportRequest,
+    readonly codec: number,
   ) {
+    this.encoder = hs.o.codecs.list[codec]!
     this.req = request
     this.address = request.remoteAddress
     hs.sockets++
@@ -167,7 +186,7 @@ class Session implements SocketListener {
   }
 
   private hello(data: Frame): void {
-    const frame = decodeClientFrame(this.hs.o.encoder, data)
+    const frame = decodeClientFrame(this.encoder, data)
     if (frame?.t !== 'hello') return this.refuse(CloseCode.PROTOCOL_ERROR, 'expected hello')
     this.phase = 'auth'
     this.admit(this.req!, frame)
@@ -214,11 +233,11 @@ class Session implements SocketListener {
       socket.close(CloseCode.GOING_AWAY, 'server shutting down')
       return null
     }
-    const conn = o.connect(entry, ctx, socket)
+    const conn = o.connect(entry, ctx, socket, this.codec)
     const { limits } = o
     const welcome: WelcomeFrame = { t: 'welcome', v: PROTOCOL_VERSION, conn: conn.id, node: conn.nodeId, hb: limits.heartbeatIntervalMs, mf: limits.maxFrameBytes }
     if (ctx.expiresAt !== undefined) welcome.x = ctx.expiresAt
-    conn.send(o.encoder.encode(welcome))
+    conn.send(conn.encoder.encode(welcome))
     o.watch(conn, request)
     // Frames the client sends after the welcome wait until onConnection is done (rooms are set up by then).
     if (o.onConnection) {

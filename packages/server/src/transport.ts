@@ -5,6 +5,8 @@ export interface TransportRequest {
   url: string
   headers: Readonly<Record<string, string | undefined>>
   remoteAddress: string
+  /** The WebSocket subprotocols the client offered, in its order. @default read from the `sec-websocket-protocol` header */
+  protocols?: readonly string[]
 }
 
 /** One client socket, as a transport exposes it to the core. */
@@ -32,6 +34,11 @@ export interface SocketListener {
 export interface TransportHandler {
   /** Decides synchronously, during the upgrade, whether to accept it: an HTTP status to refuse. */
   upgrade(request: TransportRequest): true | { status: number; message: string }
+  /**
+   * The subprotocol to answer the upgrade with (`rt.<codec>`, the codec the client asked for);
+   * undefined when the client asked for no codec: the transport answers as it would without @rt.
+   */
+  protocol?(request: TransportRequest): string | undefined
   open(socket: TransportSocket, request: TransportRequest): SocketListener
 }
 

@@ -135,8 +135,14 @@ export interface ServerOptions<C extends AnyContract, Ctx extends BaseContext> {
   origins?: readonly string[] | ((origin: string | undefined) => boolean)
   /** Validate handler outputs and pushed payloads against the contract. @default true unless NODE_ENV is production */
   validateOutput?: boolean
-  /** @default jsonEncoder */
+  /** The one encoder of every connection; see `encoders` to serve several. @default jsonEncoder */
   encoder?: Encoder
+  /**
+   * Encoders served side by side, each client on the one it asks for at connect (the WebSocket
+   * subprotocol `rt.<name>`); a client asking for none gets the first. JSON, when listed, comes
+   * first and is what the bus carries. Not with `encoder`. @default [encoder ?? jsonEncoder]
+   */
+  encoders?: readonly Encoder[]
   /** Receives errors that are not the client's fault (handler crashes, hook failures). @default logs them with `logger.error` */
   onError?: (error: unknown, context: ErrorContext) => void
   /** Where the server logs (pino-compatible: `logger.error(obj, msg)`); errors arrive with `err` and their `ErrorContext`. @default errors and warnings to stderr */

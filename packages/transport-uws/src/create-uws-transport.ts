@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
-import { CloseCode } from '@rt/contract'
+import { CloseCode, parseSubprotocols } from '@rt/contract'
 import { closeGrace, type Transport, type TransportHandler, type TransportListenOptions, type TransportRequest } from '@rt/server'
 import { formatAddress } from './format-address.js'
 import { loadUws } from './load-uws.js'
@@ -92,11 +92,18 @@ export function createUwsTransport(options: UwsTransportOptions): Transport {
           headers[k] = prev === undefined ? v : `${prev}, ${v}`
         })
         const query = req.getQuery()
-        const request: TransportRequest = { url: query ? `${path}?${query}` : path, headers, remoteAddress: formatAddress(res.getRemoteAddress()) }
+        const offered = headers['sec-websocket-protocol']
+        const request: TransportRequest = {
+          url: query ? `${path}?${query}` : path,
+          headers,
+          remoteAddress: formatAddress(res.getRemoteAddress()),
+          protocols: parseSubprotocols(offered),
+        }
         const verdict = handler.upgrade(request)
         if (verdict !== true) return refuse(res, verdict.status, verdict.message)
         const key = headers['sec-websocket-key'] ?? ''
-        res.upgrade<UserData>({ request }, key, headers['sec-websocket-protocol'] ?? '', headers['sec-websocket-extensions'] ?? '', context)
+        // The subprotocol of the codec the client asked for; else the header as it came.
+        res.upgrade<UserData>({ request }, key, handler.protocol?.(request) ?? offered ?? '', headers['sec-websocket-extensions'] ?? '', context)
       },
       open(ws) {
         const data = ws.getUserData()

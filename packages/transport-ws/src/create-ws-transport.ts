@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { Frame } from '@rt/contract'
+import { parseSubprotocols, type Frame } from '@rt/contract'
 import { QueuedSocket, closeGrace } from '@rt/server'
 import type { SocketListener, Transport, TransportHandler, TransportRequest } from '@rt/server'
 import { FrameCache } from './frame-cache.js'
@@ -120,7 +120,8 @@ function wire(client: WebSocket, s: WsSocket, listener: SocketListener): void {
 }
 
 function toRequest(req: IncomingMessage): TransportRequest {
-  return { url: req.url ?? '/', headers: req.headers as Record<string, string | undefined>, remoteAddress: req.socket.remoteAddress ?? '' }
+  const headers = req.headers as Record<string, string | undefined>
+  return { url: req.url ?? '/', headers, remoteAddress: req.socket.remoteAddress ?? '', protocols: parseSubprotocols(headers['sec-websocket-protocol']) }
 }
 
 /** The server→client window our response granted: 15 unless the client asked for less; 0 without the extension. */
@@ -153,7 +154,12 @@ export function createWsTransport(options: WsTransportOptions): Transport {
       // the transport deflates what it sends. No context takeover either way: a compressed
       // broadcast is then the same bytes for every socket, and no socket keeps a deflate window.
       const perMessageDeflate = compression ? { serverNoContextTakeover: true, clientNoContextTakeover: true } : false
-      const ws = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate, clientTracking: true })
+      // The request of the upgrade under way, for `handleProtocols` (ws calls it within handleUpgrade).
+      let upgrading: TransportRequest | undefined
+      // The subprotocol of the codec the client asked for; else ws's own choice, the first offered.
+      const handleProtocols = (offered: Set<string>): string | false =>
+        (upgrading && handler.protocol?.(upgrading)) ?? (offered.values().next().value as string | undefined) ?? false
+      const ws = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes, perMessageDeflate, clientTracking: true, handleProtocols })
       wss = ws
       // Emitted synchronously inside handleUpgrade, just before its callback.
       let bits = 0
@@ -169,6 +175,7 @@ export function createWsTransport(options: WsTransportOptions): Transport {
         const verdict = handler.upgrade(request)
         if (verdict !== true) return refuse(socket, verdict.status, verdict.message)
         bits = 0
+        upgrading = request
         ws.handleUpgrade(req, socket, head, (client) => {
           const s = new WsSocket(client, scheduler, bits)
           wire(client, s, handler.open(s, request))

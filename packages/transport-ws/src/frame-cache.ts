@@ -34,6 +34,10 @@ function deflate(data: Buffer, bits: number): Buffer {
   return out.subarray(0, out.length - 4)
 }
 
+/** Whether `framed` is these very frames, for a socket that negotiated `bits`. */
+const same = (framed: Framed, frames: Frame[], bits: number): boolean =>
+  framed.bits === bits && framed.frames.length === frames.length && frames.every((f, i) => f === framed.frames[i])
+
 const asBuffer = (f: Frame): Buffer => (typeof f === 'string' ? Buffer.from(f) : Buffer.from(f.buffer, f.byteOffset, f.byteLength))
 
 interface Framed {
@@ -54,6 +58,10 @@ export class FrameCache implements WriteScheduler {
   private readonly writes = createWriteScheduler(() => this.drop())
   private plain: Framed | undefined
   private packed: Framed | undefined
+  // The batch framed before the last one: a broadcast to sockets on two codecs alternates between
+  // two batches (JSON text, MessagePack binary), and each is framed once, not once per socket.
+  private plainBefore: Framed | undefined
+  private packedBefore: Framed | undefined
   private readonly deflated = new Map<Frame, { bits: number; bytes: Buffer }>()
 
   /** @param threshold frames of fewer bytes go uncompressed; `Infinity` with compression off. */
@@ -74,7 +82,9 @@ export class FrameCache implements WriteScheduler {
   /** `frames` as one buffer of WebSocket frames for a socket that negotiated `bits` (0: none). */
   framed(frames: Frame[], bits: number): Buffer {
     const last = bits === 0 ? this.plain : this.packed
-    if (last && last.bits === bits && last.frames.length === frames.length && frames.every((f, i) => f === last.frames[i])) return last.bytes
+    if (last && same(last, frames, bits)) return last.bytes
+    const before = bits === 0 ? this.plainBefore : this.packedBefore
+    if (before && same(before, frames, bits)) return before.bytes
     const parts: Buffer[] = []
     for (const f of frames) {
       const opcode = typeof f === 'string' ? 1 : 2
@@ -87,8 +97,13 @@ export class FrameCache implements WriteScheduler {
       parts.push(header(opcode, z.length, true), z)
     }
     const framed = { frames, bits, bytes: Buffer.concat(parts) }
-    if (bits === 0) this.plain = framed
-    else this.packed = framed
+    if (bits === 0) {
+      this.plainBefore = last
+      this.plain = framed
+    } else {
+      this.packedBefore = last
+      this.packed = framed
+    }
     return framed.bytes
   }
 
@@ -103,7 +118,7 @@ export class FrameCache implements WriteScheduler {
   }
 
   private drop(): void {
-    this.plain = this.packed = undefined
+    this.plain = this.packed = this.plainBefore = this.packedBefore = undefined
     if (this.deflated.size > 0) this.deflated.clear()
   }
 }

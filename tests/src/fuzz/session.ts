@@ -14,6 +14,7 @@ export const DOCUMENTED_CLOSES: ReadonlySet<number> = new Set([
   4002, // no hello in time
   4006, // too many bad or rate-limited frames
   4007, // another protocol version
+  4008, // a codec the server does not serve
 ])
 
 export interface SessionResult {

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
+import { msgpackEncoder } from '@rt/codec-msgpack'
 import { CloseCode, RtError } from '@rt/contract'
 import type { StateChange } from '@rt/client'
 import { connect, startServer, until, type TransportFactory } from '../harness.js'
@@ -267,7 +268,9 @@ export function describeLifecycle(name: string, transport: TransportFactory, chi
       let accepted = 0
       wss.on('connection', (ws) => {
         accepted++
-        ws.on('message', () => ws.send(JSON.stringify({ t: 'welcome', v: 1, conn: `c${accepted}`, node: 'fake', hb: 50 })))
+        // In the codec the client asked for (the suites also run with MessagePack clients).
+        const welcome = { t: 'welcome', v: 1, conn: `c${accepted}`, node: 'fake', hb: 50, mf: 1 << 20 } as const
+        ws.on('message', () => ws.send(ws.protocol === 'rt.msgpack' ? msgpackEncoder.encode(welcome) : JSON.stringify(welcome)))
       })
       const port = (wss.address() as { port: number }).port
       await using client = connect(`ws://127.0.0.1:${port}`, 'user')

@@ -118,6 +118,43 @@ async function connect(a: ConnectArgs) {
   return { ready: opened.length, failed, startUs, endUs: nowUs() }
 }
 
+export interface ChurnArgs {
+  bases: string[]
+  protocol: ProtocolName
+  /** Cycles run until this long has passed (each one finishes). */
+  durationMs: number
+  /** Cycles in flight at once. */
+  concurrency: number
+  timeoutMs: number
+}
+
+/** Connect, authenticate (the server joins the rooms), close; again, until the time is up. */
+async function churn(a: ChurnArgs) {
+  proto = protocols[a.protocol]
+  const startUs = nowUs()
+  const end = Date.now() + a.durationMs
+  let cycles = 0
+  let failed = 0
+  let i = 0
+  const worker = async () => {
+    while (Date.now() < end) {
+      const s = await open(proto.url(a.bases[i++ % a.bases.length]!, TOKEN), undefined, a.timeoutMs)
+      if (!s) {
+        failed++
+        continue
+      }
+      s.ready = false // closing on purpose: not an unexpected close
+      await new Promise<void>((r) => {
+        s.ws.once('close', () => r())
+        s.ws.close(1000)
+      })
+      cycles++
+    }
+  }
+  await Promise.all(Array.from({ length: a.concurrency }, worker))
+  return { cycles, failed, startUs, endUs: nowUs() }
+}
+
 async function closeAll() {
   const all = sockets
   sockets = []
@@ -140,6 +177,7 @@ async function closeAll() {
 
 serveIpc({
   connect,
+  churn,
   closeAll,
   arm({ perSocket }: { perSocket: number }) {
     const live = sockets.filter((s) => s.ready)

@@ -2,13 +2,13 @@
 // (chat.ts, ~300-byte frames) broadcast to every socket, on both transports, compression off and
 // on. Per delivery: bytes the clients read from their sockets (the kernel's count, headers
 // included) and the server's CPU (process.cpuUsage over the run, until the last delivery).
-import { fork, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { constants, createDeflateRaw, deflateRawSync } from 'node:zlib'
 import { chatMessage } from './chat.js'
-import { WireSocket } from './wire-sockets.js'
+import { ask, startNode, until } from '../wire/child-node.js'
+import type { WireSocket } from '../wire/wire-socket.js'
+import { openWire } from './wire-sockets.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, sockets: { type: 'string' }, messages: { type: 'string' } } })
 const sockets = Number(values.sockets ?? (values.smoke ? 20 : 100))
@@ -29,39 +29,15 @@ const MODES: Mode[] = (['ws', 'uws'] as const).flatMap((transport) => [
   { transport, compression: 0, label: 'on, threshold 0' },
 ])
 
-function startNode(mode: Mode): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(new URL('./compression-node.ts', import.meta.url)), [JSON.stringify(mode)], {
-    execArgv: ['--expose-gc', '--import', new URL('../loader/register.mjs', import.meta.url).href, '--conditions=@rt/source'],
-  })
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`server node exited (${code})`)))
-    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }))
-  })
-}
-
-const ask = <T>(child: ChildProcess, msg: object) =>
-  new Promise<T>((resolve) => {
-    child.once('message', (m) => resolve(m as T))
-    child.once('exit', () => resolve(undefined as T))
-    child.send(msg)
-  })
-
-async function until(fn: () => boolean, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+const node = (mode: Mode) => startNode(new URL('./compression-node.ts', import.meta.url), mode, ['--expose-gc'])
 
 async function measure(mode: Mode) {
-  const { child, port } = await startNode(mode)
+  const { child, port } = await node(mode)
   const ws: WireSocket[] = []
   try {
     // Memory first: each socket has sent one message, compressed where negotiated (as browsers do).
     const rss0 = (await ask<{ rss: number }>(child, { cmd: 'rss' })).rss
-    for (let i = 0; i < memorySockets; i++) ws.push(await WireSocket.open(port, true))
+    for (let i = 0; i < memorySockets; i++) ws.push(await openWire(port, true))
     await until(() => ws.every((w) => w.frames === 1), 20_000, 'welcomes')
     const rssPerSocketKiB = ((await ask<{ rss: number }>(child, { cmd: 'rss' })).rss - rss0) / memorySockets / 1024
     for (const w of ws.splice(sockets)) w.close()
@@ -81,7 +57,7 @@ async function measure(mode: Mode) {
     const deliveries = sockets * messages
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     return {
-      extension: ws[0]!.extension ?? null,
+      extension: ws[0]!.header('sec-websocket-extensions') ?? null,
       rssPerSocketKiB,
       bytesPerDelivery: median(runs.map((x) => x.bytes / deliveries)),
       cpuUsPerDelivery: median(runs.map((x) => x.cpuUs / deliveries)),

@@ -2,6 +2,7 @@
 // compression-main.ts: `run` broadcasts, `cpu` reports the CPU used since `run`.
 import { createServer, type Transport } from '@rt/server'
 import { chatContract, chatMessage } from './chat.js'
+import { sendInTurns } from '../wire/child-node.js'
 
 interface Config {
   transport: 'ws' | 'uws'
@@ -45,12 +46,6 @@ process.on('message', (m: { cmd: 'run'; messages: number; perTurn: number; from:
     return void setTimeout(() => process.send!({ rss: process.memoryUsage().rss }), 200)
   }
   cpu = process.cpuUsage()
-  let seq = m.from
-  const end = m.from + m.messages
-  const turn = () => {
-    for (let k = 0; k < m.perTurn && seq < end; k++) room.broadcast('message', chatMessage(seq++))
-    if (seq < end) setImmediate(turn)
-  }
-  turn()
+  sendInTurns(m.from, m.messages, m.perTurn, (seq) => room.broadcast('message', chatMessage(seq)))
 })
 process.send!({ port })

@@ -81,6 +81,9 @@ export interface ClusterResult {
   nodes: number
   single?: FanoutResult
   cluster?: FanoutResult
+  /** The same sockets, one tick at a time at the same offered load: latency, 1 node vs the cluster. */
+  singlePaced?: FanoutResult
+  clusterPaced?: FanoutResult
   errors: string[]
 }
 

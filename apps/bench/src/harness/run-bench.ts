@@ -15,6 +15,8 @@ export interface BenchOptions extends RunOptions {
   contenders?: ContenderId[]
   /** Skip the cross-node scenario. */
   noCluster?: boolean
+  /** Run the cross-node scenario only. */
+  clusterOnly?: boolean
 }
 
 /** Runs every scenario for every contender; always kills what it started, even on error or deadline. */
@@ -44,7 +46,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       Array.from({ length: sizes.clientProcs }, (_, i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})),
     )
     const rig: Rig = { clients, localAddresses: sizes.localAddresses, concurrency: sizes.concurrency }
-    for (const c of picked) {
+    for (const c of o.clusterOnly ? [] : picked) {
       if (expired) break
       results.contenders.push(await runContender(c, sizes, rig, o))
     }

@@ -22,7 +22,8 @@ async function settle(rig: Rig, servers: Child[], n: number, burst: number): Pro
   throw new Error('the cluster never delivered every tick to every socket')
 }
 
-async function measure(c: Contender, sizes: Sizes, rig: Rig, o: RunOptions, k: Cluster, bus: Program | undefined): Promise<FanoutResult> {
+/** A throughput fan-out, then the same sockets at a fixed offered load, one tick at a time (latency). */
+async function measure(c: Contender, sizes: Sizes, rig: Rig, o: RunOptions, k: Cluster, bus: Program | undefined): Promise<{ throughput: FanoutResult; paced: FanoutResult }> {
   const nodes: Child[] = []
   try {
     for (let i = 0; i < (bus ? k.nodes : 1); i++) {
@@ -36,9 +37,12 @@ async function measure(c: Contender, sizes: Sizes, rig: Rig, o: RunOptions, k: C
     await settle(rig, nodes, k.n, sizes.burst)
     const busCpu = bus ? () => procCpuUs(bus.pid) : undefined
     const timeout = 20_000 + (k.n * k.m) / 20
-    const r = await fanout(rig, nodes, nodes[0]!, k.n, { messages: k.m, burst: sizes.burst, intervalMs: 0 }, timeout, busCpu)
+    const throughput = await fanout(rig, nodes, nodes[0]!, k.n, { messages: k.m, burst: sizes.burst, intervalMs: 0 }, timeout, busCpu)
+    const intervalMs = (1000 * k.n) / k.paced.deliveriesPerSec
+    const messages = Math.max(2, Math.round(k.paced.durationMs / intervalMs))
+    const paced = await fanout(rig, nodes, nodes[0]!, k.n, { messages, burst: 1, intervalMs }, timeout + k.paced.durationMs, busCpu)
     await closeAll(rig, nodes)
-    return r
+    return { throughput, paced }
   } finally {
     await Promise.all(nodes.map((s) => s.close()))
   }
@@ -51,9 +55,11 @@ export async function runCluster(c: Contender, sizes: Sizes, rig: Rig, o: RunOpt
   const log = (s: string) => o.log(`[cluster ${c.id}] ${s}`)
   for (const [key, b] of [['single', undefined], ['cluster', bus]] as const) {
     try {
-      const f = await measure(c, sizes, rig, o, k, b)
+      const { throughput: f, paced: p } = await measure(c, sizes, rig, o, k, b)
       r[key] = f
+      r[`${key}Paced`] = p
       log(`${key}: ${Math.round(f.deliveriesPerSec)} deliveries/s, ${f.cpuUsPerDelivery.toFixed(3)} µs CPU/delivery, p99 ${(f.p99Us / 1000).toFixed(1)} ms${f.complete ? '' : ' INCOMPLETE'}`)
+      log(`${key} at ${k.paced.deliveriesPerSec} deliveries/s: p50 ${(p.p50Us / 1000).toFixed(2)} ms, p99 ${(p.p99Us / 1000).toFixed(2)} ms${p.complete ? '' : ' INCOMPLETE'}`)
     } catch (e) {
       r.errors.push(`${key}: ${e instanceof Error ? e.message : String(e)}`)
       log(`${key} FAILED: ${r.errors.at(-1)}`)

@@ -26,7 +26,8 @@ export interface Sizes {
   paced: { deliveriesPerSec: number; durationMs: number } | null
   rpc: { clients: number; warmupMs: number; durationMs: number; callsPerSocket?: number }
   warmup: { n: number; m: number; rpcMs: number }
-  cluster: { nodes: number; n: number; m: number } | null
+  /** Cross-node fan-out; `paced`: one tick at a time at this offered load, for latency (1 node vs the cluster). */
+  cluster: { nodes: number; n: number; m: number; paced: { deliveriesPerSec: number; durationMs: number } } | null
   /** Hard limit for the whole run; everything is killed when it passes. */
   deadlineMs: number
 }
@@ -46,7 +47,7 @@ export const SIZES: Record<Sizes['mode'], Sizes> = {
     paced: { deliveriesPerSec: 50_000, durationMs: 2_000 },
     rpc: { clients: 50, warmupMs: 1_000, durationMs: 3_000 },
     warmup: { n: 200, m: 300, rpcMs: 500 },
-    cluster: { nodes: 3, n: 3_000, m: 200 },
+    cluster: { nodes: 3, n: 3_000, m: 200, paced: { deliveriesPerSec: 30_000, durationMs: 3_000 } },
     deadlineMs: 570_000,
   },
   quick: {
@@ -63,7 +64,7 @@ export const SIZES: Record<Sizes['mode'], Sizes> = {
     paced: { deliveriesPerSec: 50_000, durationMs: 500 },
     rpc: { clients: 20, warmupMs: 200, durationMs: 700 },
     warmup: { n: 50, m: 50, rpcMs: 200 },
-    cluster: { nodes: 3, n: 600, m: 50 },
+    cluster: { nodes: 3, n: 600, m: 50, paced: { deliveriesPerSec: 30_000, durationMs: 1_000 } },
     deadlineMs: 58_000,
   },
   smoke: {
@@ -80,7 +81,7 @@ export const SIZES: Record<Sizes['mode'], Sizes> = {
     paced: null,
     rpc: { clients: 6, warmupMs: 0, durationMs: 0, callsPerSocket: 20 },
     warmup: { n: 4, m: 4, rpcMs: 50 },
-    cluster: { nodes: 3, n: 21, m: 20 },
+    cluster: { nodes: 3, n: 21, m: 20, paced: { deliveriesPerSec: 2_000, durationMs: 200 } },
     deadlineMs: 35_000,
   },
 }

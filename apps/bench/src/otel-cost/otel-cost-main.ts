@@ -2,9 +2,11 @@
 // costs the server per call and per delivery. Configurations, interleaved round by round so
 // that a busy machine hits them alike: `base` (another checkout's server, e.g. the commit before
 // instrumentation, when --base is given), `none` (this checkout, no SDK registered), `metrics`
-// (MeterProvider + Prometheus exporter), `sdk` (metrics + traces, every span sampled into a batch
-// processor). Server CPU per call (20 clients calling back to back) and per delivery (a room of
-// 1 000, 10 ticks a turn); medians over the rounds; writes results/otel-cost.json.
+// (MeterProvider + Prometheus exporter), `sampled` (metrics + traces, 1 % of root traces sampled),
+// `sdk` (metrics + traces, every span sampled into a batch processor). Server CPU per delivery (a
+// room of 1 000, 10 ticks a turn), then per call (20 clients calling back to back): deliveries
+// first, so that the spans of the calls are not exported and collected while deliveries are
+// measured. Medians over the rounds; writes results/otel-cost-<kind>.json.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -31,6 +33,7 @@ const configs: Config[] = [
   ...(values.base ? [{ name: 'base', script: pathToFileURL(resolve(values.base, 'apps/bench/src/server/server-main.ts')).href, env: {} }] : []),
   { name: 'none', script: own, env: {} },
   { name: 'metrics', script: own, env: { RT_BENCH_OTEL: 'metrics' } },
+  { name: 'sampled', script: own, env: { RT_BENCH_OTEL: 'sampled' } },
   { name: 'sdk', script: own, env: { RT_BENCH_OTEL: 'sdk' } },
 ]
 type Sample = { call: number; delivery: number }
@@ -46,10 +49,10 @@ try {
       try {
         const bases = [`ws://127.0.0.1:${srv.info.port}`]
         await connect(rig, srv, bases, 'rt', n)
-        // Warm the JIT on both paths, then measure.
+        // Each path warmed, then measured: deliveries before calls (see above).
         await fanout(rig, [srv], srv, n, { messages: 50, burst: 10, intervalMs: 0 }, 60_000)
-        await rpc(rig, srv, 20, { warmupMs: 500, durationMs: 0, timeoutMs: 10_000 })
         const f = await fanout(rig, [srv], srv, n, { messages, burst: 10, intervalMs: 0 }, 60_000)
+        await rpc(rig, srv, 20, { warmupMs: 500, durationMs: 0, timeoutMs: 10_000 })
         const p = await rpc(rig, srv, 20, { warmupMs: 0, durationMs: rpcMs, timeoutMs: rpcMs + 10_000 })
         if (!f.complete || p.errors > 0) throw new Error(`${c.name}: fan-out ${f.complete ? 'complete' : 'INCOMPLETE'}, ${p.errors} call errors`)
         samples.get(c.name)!.push({ call: p.cpuUsPerCall, delivery: f.cpuUsPerDelivery })

@@ -35,7 +35,7 @@ function fanoutTable(r: BenchResults, pick: (c: ContenderResult) => FanoutResult
 }
 
 export function renderMarkdown(r: BenchResults, chart?: string): string {
-  const s = r.sizes as { bigN: number; bigM: number; smallN: number; smallM: number; burst: number; paced: { deliveriesPerSec: number } | null; rpc: { clients: number; durationMs: number }; cluster: { nodes: number; n: number; m: number } | null }
+  const s = r.sizes as { bigN: number; bigM: number; smallN: number; smallM: number; burst: number; paced: { deliveriesPerSec: number } | null; rpc: { clients: number; durationMs: number }; cluster: { nodes: number; n: number; m: number; paced?: { deliveriesPerSec: number } } | null }
   const m = r.machine
   const uws = by(r, 'raw-uws')?.facts.uwsNative ?? by(r, 'rt-uws')?.facts.uwsNative
   const out: string[] = []
@@ -106,6 +106,24 @@ export function renderMarkdown(r: BenchResults, chart?: string): string {
       ),
       '',
     )
+    const paced = s.cluster.paced
+    if (paced && r.cluster.some((c) => c.singlePaced || c.clusterPaced)) {
+      out.push(
+        `### Cross-node fan-out latency at the same offered load (${num(paced.deliveriesPerSec)} deliveries/s, one message at a time, ${num(s.cluster.n)} connections)`,
+        '',
+        table(
+          ['contender', 'bus', '1 node p50 / p99 ms', `${s.cluster.nodes} nodes p50 / p99 ms`, 'p99 ratio'],
+          r.cluster.map((c) => [
+            `${c.label}${flag(c.singlePaced)}${flag(c.clusterPaced)}`,
+            c.bus,
+            c.singlePaced ? `${ms(c.singlePaced.p50Us)} / ${ms(c.singlePaced.p99Us)}` : '—',
+            c.clusterPaced ? `${ms(c.clusterPaced.p50Us)} / ${ms(c.clusterPaced.p99Us)}` : '—',
+            ratio(c.clusterPaced?.p99Us, c.singlePaced?.p99Us),
+          ]),
+        ),
+        '',
+      )
+    }
   }
   const errors = [...r.contenders, ...r.cluster].flatMap((c) => c.errors.map((e) => `- ${c.label}: ${e}`))
   if (errors.length) out.push('### Errors', '', ...errors, '')

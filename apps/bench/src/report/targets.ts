@@ -61,5 +61,10 @@ export function targetRows(r: BenchResults): string[][] {
     if (a === undefined || b === undefined) continue
     rows.push([`cross-node ${c.label} ≥ 0.5× single node`, `${num(a / b, 2)}×`, a / b >= 0.5 ? 'yes' : '**no**'])
   }
+  for (const c of r.cluster) {
+    if (c.id === 'sio' || !c.clusterPaced || !c.singlePaced) continue
+    const v = c.clusterPaced.p99Us / c.singlePaced.p99Us
+    rows.push([`cross-node ${c.label} fan-out p99 ≤ 1.5× single node (same offered load)`, `${num(v, 2)}× (${num(c.clusterPaced.p99Us / 1000, 2)} vs ${num(c.singlePaced.p99Us / 1000, 2)} ms)`, v <= 1.5 ? 'yes' : '**no**'])
+  }
   return rows
 }

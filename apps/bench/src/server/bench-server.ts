@@ -8,6 +8,8 @@ export interface BenchServer {
   close(): Promise<void>
   /** Facts for the report (e.g. whether uWebSockets.js is native). */
   facts?: Record<string, unknown>
+  /** What the server holds right now, for leak checks (@rt: `srv.stats()` and the directory). */
+  state?(): Promise<Record<string, number>>
 }
 
 export interface ServerConfig {

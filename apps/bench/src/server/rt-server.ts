@@ -51,5 +51,17 @@ export async function startRtServer(config: ServerConfig): Promise<BenchServer> 
     roomSize: () => bench.size,
     close: () => srv.close(),
     facts: config.kind === 'rt-uws' ? uwsFacts() : {},
+    state: async () => {
+      const s = srv.stats()
+      const online = await srv.presence.count()
+      return {
+        connections: s.connections,
+        rooms: s.rooms,
+        roomsInCluster: (await srv.rooms()).length,
+        busSubscriptions: s.busSubscriptions,
+        directoryConnections: online.connections,
+        onlineUsers: online.users,
+      }
+    },
   }
 }

@@ -66,6 +66,7 @@ serveIpc({
     return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
   },
   roomSize: () => server.roomSize(),
+  state: async () => (await server.state?.()) ?? {},
   profileStart: () => profiler.start(),
   profileStop: ({ file }: { file: string }) => profiler.stop(file),
   heapStart: () => profiler.heapStart(),

@@ -1,8 +1,12 @@
 // The reconnect storm: N @rt clients on one node; the node goes down (srv.close(), or SIGKILL)
 // and comes back `downMs` later. Measured: connection attempts per second while it is down (at
-// the port, and at the clients), and the time until every client is open again.
+// the port, and at the clients), the time until every client is open again and the node's CPU
+// meanwhile; with `bystander`, the node is one of a 2-node cluster on NATS, and clients of the
+// other node call `echo` at a steady pace throughout: their latency before and during the storm.
+import { startNats, type Program } from '../harness/infra.js'
 import { Child } from '../harness/proc.js'
 import { sleep } from '../wire/clock.js'
+import { mergeHistograms, quantile, type HistogramData } from '../wire/histogram.js'
 import { countBetween, nowMs, perSecond } from './buckets.js'
 import type { StormConnectArgs } from './storm-client.js'
 
@@ -19,11 +23,13 @@ export interface StormSizes {
   reconnect?: { minDelayMs: number; maxDelayMs: number }
   /** Give up waiting for every client to be open again after this long. */
   recoverTimeoutMs: number
+  /** A second node on the same NATS, with `callers` clients calling `echo` every `everyMs` throughout. */
+  bystander?: { callers: number; everyMs: number; baselineMs: number }
 }
 
 export const STORM_SIZES: Record<StormSizes['mode'], StormSizes> = {
-  full: { mode: 'full', clients: 10_000, clientProcs: 4, concurrency: 250, downMs: 5_000, recoverTimeoutMs: 60_000 },
-  smoke: { mode: 'smoke', clients: 200, clientProcs: 2, concurrency: 100, downMs: 1_000, reconnect: { minDelayMs: 50, maxDelayMs: 500 }, recoverTimeoutMs: 10_000 },
+  full: { mode: 'full', clients: 10_000, clientProcs: 4, concurrency: 250, downMs: 5_000, recoverTimeoutMs: 60_000, bystander: { callers: 100, everyMs: 20, baselineMs: 3_000 } },
+  smoke: { mode: 'smoke', clients: 200, clientProcs: 2, concurrency: 100, downMs: 1_000, reconnect: { minDelayMs: 50, maxDelayMs: 500 }, recoverTimeoutMs: 10_000, bystander: { callers: 5, everyMs: 20, baselineMs: 300 } },
 }
 
 export type StormVariant = 'graceful' | 'sigkill'
@@ -54,13 +60,30 @@ export interface StormResult {
   /** Client attempts from the restart until all were open. */
   recoverAttempts: number
   reopened: number
+  /** Server CPU of the restarted node from its restart until the last client was open, in ms. */
+  recoverCpuMs: number
+  /** The callers of the other node: call latency before the stop, and from the stop until all were open again. */
+  bystander?: { callers: number; before: CallWindow; storm: CallWindow; errors: number }
   /** Per second from the stop until all were open: [second, upgrade requests at the port, client attempts]. */
   timeline: [number, number, number][]
   errors: string[]
 }
 
 type NodeInfo = { port: number; pid: number }
-type NodeStats = { upgrades: [number, number][]; connections: number; open: number; lastConnectionAt: number }
+type NodeStats = { upgrades: [number, number][]; connections: number; open: number; lastConnectionAt: number; cpuUs: number }
+
+export interface CallWindow {
+  calls: number
+  p50Us: number
+  p99Us: number
+  maxUs: number
+}
+
+/** Calls that ended in the 100 ms slots from `fromMs` up to `toMs` of the shared clock. */
+function callWindow(slots: [number, HistogramData][], fromMs: number, toMs: number): CallWindow {
+  const h = mergeHistograms(slots.filter(([k]) => k * 100 >= fromMs && k * 100 < toMs).map(([, d]) => d))
+  return { calls: h.n, p50Us: quantile(h, 0.5), p99Us: quantile(h, 0.99), maxUs: h.max }
+}
 
 export interface StormOptions {
   /** Module specifier of another @rt/client build (to compare with). */
@@ -73,15 +96,18 @@ export interface StormOptions {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 export async function runStorm(sizes: StormSizes, variant: StormVariant, o: StormOptions): Promise<StormResult> {
-  const r: StormResult = { variant, down: o.down ?? '503', clients: sizes.clients, connectMs: 0, downMs: sizes.downMs, serverAttempts: 0, serverPerSec: 0, serverSeries: [], clientAttempts: 0, clientPerSec: 0, recoverMs: 0, recoverAttempts: 0, reopened: 0, timeline: [], errors: [] }
+  const r: StormResult = { variant, down: o.down ?? '503', clients: sizes.clients, connectMs: 0, downMs: sizes.downMs, serverAttempts: 0, serverPerSec: 0, serverSeries: [], clientAttempts: 0, clientPerSec: 0, recoverMs: 0, recoverAttempts: 0, reopened: 0, recoverCpuMs: 0, timeline: [], errors: [] }
   const log = (s: string) => o.log(`[storm ${variant}] ${s}`)
   const procs: Child[] = []
-  const forkNode = async (port: number, up: boolean, spare = false) => {
-    const c = await Child.fork<NodeInfo>('storm node', '../storm/storm-node.ts', { port, up, spare }, { env: { NODE_ENV: 'production' } })
+  let nats: Program | undefined
+  let callers: Child | undefined
+  const forkNode = async (port: number, up: boolean, spare = false, name = 'storm node') => {
+    const c = await Child.fork<NodeInfo>(name, '../storm/storm-node.ts', { port, up, spare, ...(nats && { bus: nats.url }) }, { env: { NODE_ENV: 'production' } })
     procs.push(c)
     return c
   }
   try {
+    if (sizes.bystander) nats = await startNats()
     let node = await forkNode(0, true)
     const { port } = node.info
     const url = `ws://127.0.0.1:${port}`
@@ -105,6 +131,15 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     log(`${ready}/${sizes.clients} clients open in ${Math.round(r.connectMs)} ms`)
     if (ready !== sizes.clients) throw new Error(`only ${ready} of ${sizes.clients} clients opened`)
     await sleep(300)
+    let callsFrom = 0
+    if (sizes.bystander) {
+      const other = await forkNode(0, true, false, 'bystander node')
+      callers = await Child.fork('bystander callers', '../storm/storm-client.ts', {})
+      procs.push(callers)
+      await callers.request('startCalls', { url: `ws://127.0.0.1:${other.info.port}`, count: sizes.bystander.callers, everyMs: sizes.bystander.everyMs }, 60_000)
+      callsFrom = nowMs()
+      await sleep(sizes.bystander.baselineMs)
+    }
 
     // Down. The replacement process is started first (a Node start takes seconds on a loaded
     // machine): graceful, srv.close() (goaway, 503 to upgrades while draining, 1001) and the old
@@ -132,7 +167,7 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     r.portClosedMs = r.down === '503' ? nowMs() - releasedAt : sizes.downMs
     await sleep(Math.max(0, releasedAt + sizes.downMs - nowMs()))
     if (r.down === 'closed') await node.request('listen')
-    const { at: upAt } = await node.request<{ at: number }>('startRt')
+    const { at: upAt, cpuUs: cpuAtUp } = await node.request<{ at: number; cpuUs: number }>('startRt')
     const waited = await Promise.all(clients.map((c) => c.request<{ open: number; total: number; lastOpenAt: number; states?: Record<string, number> }>('waitOpen', { timeoutMs: sizes.recoverTimeoutMs }, sizes.recoverTimeoutMs + 10_000)))
     r.reopened = sum(waited.map((w) => w.open))
     const allOpenAt = Math.max(...waited.map((w) => w.lastOpenAt))
@@ -140,6 +175,15 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     if (r.reopened !== sizes.clients) r.errors.push(`${r.reopened} of ${sizes.clients} clients open again after ${sizes.recoverTimeoutMs} ms: ${JSON.stringify(waited.map((w) => w.states))}`)
 
     const nodeStats = await node.request<NodeStats>('stats')
+    r.recoverCpuMs = (nodeStats.cpuUs - cpuAtUp) / 1000
+    if (callers && sizes.bystander) {
+      const calls = await callers.request<{ slots: [number, HistogramData][]; errors: number; firstError?: string }>('stopCalls', {}, 30_000)
+      if (calls.firstError) r.errors.push(`${calls.errors} bystander calls failed, the first with ${calls.firstError}`)
+      // Whole slots: from the first after the callers started up to the stop; then from the stop until all were open.
+      r.bystander = { callers: sizes.bystander.callers, before: callWindow(calls.slots, Math.ceil(callsFrom / 100) * 100, Math.floor(downAt / 100) * 100), storm: callWindow(calls.slots, Math.floor(downAt / 100) * 100, allOpenAt), errors: calls.errors }
+      const b = r.bystander
+      log(`bystander callers: p50/p99 ${(b.before.p50Us / 1000).toFixed(2)}/${(b.before.p99Us / 1000).toFixed(2)} ms before (${b.before.calls} calls), ${(b.storm.p50Us / 1000).toFixed(2)}/${(b.storm.p99Us / 1000).toFixed(2)} ms during the storm (${b.storm.calls} calls), ${b.errors} failed`)
+    }
     nodeStats.upgrades.push(...drained)
     const clientStats = await Promise.all(clients.map((c) => c.request<{ attempts: [number, number][] }>('stats')))
     const attempts = clientStats.flatMap((s) => s.attempts)
@@ -157,13 +201,14 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     r.timeline = server.map((n, i) => [i, n, client[i]!])
     if (nodeStats.open !== r.reopened) r.errors.push(`the node holds ${nodeStats.open} connections, ${r.reopened} clients are open`)
     log(`down ${(down).toFixed(1)} s: ${r.serverAttempts} upgrade requests at the port (${Math.round(r.serverPerSec)}/s; per second ${r.serverSeries.join(' ')}), ${r.clientAttempts} client attempts (${Math.round(r.clientPerSec)}/s)`)
-    log(`restart → all ${r.reopened} open in ${Math.round(r.recoverMs)} ms, ${r.recoverAttempts} attempts`)
+    log(`restart → all ${r.reopened} open in ${Math.round(r.recoverMs)} ms, ${r.recoverAttempts} attempts, ${Math.round(r.recoverCpuMs)} ms of server CPU`)
     await Promise.all(clients.map((c) => c.request('closeAll', {}, 60_000)))
   } catch (e) {
     r.errors.push(e instanceof Error ? e.message : String(e))
     log(`FAILED: ${r.errors.at(-1)}`)
   } finally {
     await Promise.all(procs.map((p) => p.close(3_000)))
+    await nats?.stop()
   }
   return r
 }

@@ -4,7 +4,8 @@
 import WebSocket from 'ws'
 import { benchContract } from '../server/bench-contract.js'
 import { TOKEN } from '../server/bench-server.js'
-import { sleep } from '../wire/clock.js'
+import { nowUs, sleep } from '../wire/clock.js'
+import { Histogram, type HistogramData } from '../wire/histogram.js'
 import { announce, serveIpc } from '../wire/ipc.js'
 import { Buckets, nowMs } from './buckets.js'
 
@@ -14,6 +15,7 @@ interface StormClient {
   onStateChange(listener: (change: { state: string }) => void): () => void
   ready(): Promise<void>
   close(): Promise<void>
+  readonly call: { echo(input: { ts: number; seq: number }): Promise<unknown> }
 }
 type CreateClient = (contract: unknown, options: Record<string, unknown>) => StormClient
 
@@ -63,8 +65,57 @@ async function connect(a: StormConnectArgs) {
   return { ready: clients.filter((c) => c.state === 'open').length, ms: nowMs() - start }
 }
 
+// Callers: clients that each call `echo` every `everyMs` (within the node's default per-connection
+// rate limit, as an application's clients would); latencies kept per 100 ms of the shared clock.
+let callers: StormClient[] = []
+let calling = false
+let loops: Promise<void>[] = []
+const perSlot = new Map<number, Histogram>()
+let callErrors = 0
+let firstError: string | undefined
+
+async function callLoop(c: StormClient, everyMs: number): Promise<void> {
+  await sleep(Math.random() * everyMs) // spread over the period
+  for (let seq = 0; calling; seq++) {
+    const t = nowUs()
+    const next = t / 1000 + everyMs
+    try {
+      await c.call.echo({ ts: t, seq })
+    } catch (e) {
+      callErrors++
+      firstError ??= e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e)
+      await sleep(10)
+      continue
+    }
+    const end = nowUs()
+    const k = Math.floor(end / 1e5)
+    let h = perSlot.get(k)
+    if (!h) perSlot.set(k, (h = new Histogram()))
+    h.record(end - t)
+    await sleep(Math.max(0, next - end / 1000))
+  }
+}
+
 serveIpc({
   connect,
+  /** Opens `count` clients on `url` and starts each calling `echo` every `everyMs`. */
+  async startCalls({ url, count, everyMs }: { url: string; count: number; everyMs: number }) {
+    callers = Array.from({ length: count }, () => createClient(benchContract, { url, role: 'user', auth: { token: TOKEN }, WebSocket: CountingWebSocket }))
+    await Promise.all(callers.map((c) => c.ready()))
+    calling = true
+    loops = callers.map((c) => callLoop(c, everyMs))
+    return { callers: callers.length }
+  },
+  /** Stops the callers: latencies per 100 ms slot of the shared clock, and how many calls failed. */
+  async stopCalls() {
+    calling = false
+    await Promise.all(loops)
+    await Promise.all(callers.map((c) => c.close()))
+    callers = []
+    const slots: [number, HistogramData][] = [...perSlot].map(([k, h]) => [k, h.toJSON()])
+    perSlot.clear()
+    return { slots, errors: callErrors, firstError }
+  },
   /** Resolves when every client is open again (or at the timeout): how many, and when the last opened. */
   async waitOpen({ timeoutMs }: { timeoutMs: number }) {
     const end = nowMs() + timeoutMs

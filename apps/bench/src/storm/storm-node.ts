@@ -1,18 +1,19 @@
 // The @rt node of the reconnect storm, in a process of its own. It owns the listening HTTP server,
 // so it counts every upgrade request on the port, and answers them with 503 while no @rt server is
 // attached: what a draining deploy or a load balancer answers while the node is down.
-// argv[2]: { port, up, spare } as JSON (port 0 picks one; up: start the @rt server at once;
-// spare: do not listen until told, so a replacement is ready the moment the old process dies).
+// argv[2]: { port, up, spare, bus } as JSON (port 0 picks one; up: start the @rt server at once;
+// spare: do not listen until told, so a replacement is ready the moment the old process dies;
+// bus: a NATS url, so the node is one of a cluster).
 import { createServer as createHttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { RtError, createServer } from '@rt/server'
+import { RtError, createServer, type Bus } from '@rt/server'
 import { createWsTransport } from '@rt/transport-ws'
 import { benchContract } from '../server/bench-contract.js'
 import { TOKEN } from '../server/bench-server.js'
 import { announce, serveIpc } from '../wire/ipc.js'
 import { Buckets, nowMs } from './buckets.js'
 
-const { port, up, spare } = JSON.parse(process.argv[2] ?? '{}') as { port: number; up: boolean; spare?: boolean }
+const { port, up, spare, bus } = JSON.parse(process.argv[2] ?? '{}') as { port: number; up: boolean; spare?: boolean; bus?: string }
 const upgrades = new Buckets()
 let connections = 0
 let lastConnectionAt = 0
@@ -28,10 +29,22 @@ http.on('upgrade', (_req, socket: Duplex) => {
   socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
 })
 
-function startRt() {
+const cpuUs = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
+async function busFor(): Promise<Bus | undefined> {
+  if (!bus) return undefined
+  const { createNatsBus } = await import('@rt/bus-nats')
+  return createNatsBus({ servers: bus, prefix: 'storm' })
+}
+
+function startRt(b: Bus | undefined) {
   return createServer({
     contract: benchContract,
     transport: createWsTransport({ server: http }),
+    ...(b && { bus: b }),
     authenticate: ({ auth }) => {
       if ((auth as { token?: unknown } | undefined)?.token !== TOKEN) throw new RtError('UNAUTHORIZED', 'bad token')
       return { user: { id: 'u' } }
@@ -45,11 +58,11 @@ function startRt() {
 }
 let rt: ReturnType<typeof startRt> | undefined
 
-async function attach(): Promise<{ at: number; nodeId: string }> {
-  const srv = startRt()
+async function attach(): Promise<{ at: number; nodeId: string; cpuUs: number }> {
+  const srv = startRt(await busFor())
   await srv.listen()
   rt = srv
-  return { at: nowMs(), nodeId: srv.nodeId }
+  return { at: nowMs(), nodeId: srv.nodeId, cpuUs: cpuUs() }
 }
 
 const listen = () =>
@@ -71,7 +84,7 @@ serveIpc({
     rt = undefined
     return { at, closedAt: nowMs() }
   },
-  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt }),
+  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt, cpuUs: cpuUs() }),
   async exit() {
     await rt?.close().catch(() => {})
     http.closeAllConnections()

@@ -1,5 +1,6 @@
-import type { Bus, BusSubscription, Frame } from '@rt/contract'
+import type { Bus, BusSubscription, Frame, ServerFrame } from '@rt/contract'
 import { decodeEnvelope, encodeEnvelope, fromPeers } from '@rt/contract/internal'
+import { Encodings, type Codecs } from '../codecs.js'
 import type { Connection } from '../connection.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import type { Directory } from './directory.js'
@@ -26,6 +27,7 @@ export class Addressing {
     private readonly directory: Directory,
     private readonly local: (connId: string) => Connection | undefined,
     private readonly tel: Telemetry,
+    private readonly codecs: Codecs,
   ) {}
 
   static nodeOf(connId: string): string {
@@ -37,7 +39,7 @@ export class Addressing {
     const fromBus = fromPeers(this.nodeId, decodeEnvelope, (env) => {
       const t0 = this.tel.now()
       const [kind, id, role] = JSON.parse(env.header) as Header
-      const n = kind === 'c' ? this.deliver(this.local(id), role, env.frame) : this.toLocalUser(id, role, env.frame)
+      const n = kind === 'c' ? this.fromPeer(this.local(id), role, env.frame) : this.toLocalUser(id, role, env.frame, undefined)
       this.tel.received(kind === 'c' ? 'conn' : 'user', undefined, env.meta, n, t0)
     })
     this.nodeSub = this.bus.subscribe(subjects.node(this.nodeId), fromBus)
@@ -81,16 +83,28 @@ export class Addressing {
     this.bus.publish(subjects.nodeControl(node), enc.encode(JSON.stringify(m)))
   }
 
-  /** Writes to the connection if it may receive the frame; returns 1 if it did. */
-  private deliver(conn: Connection | undefined, role: string | null, frame: Frame): number {
+  /** A peer's frame (canonical) for one connection here: transcoded for one on another codec. */
+  private fromPeer(conn: Connection | undefined, role: string | null, frame: Frame): number {
+    return this.deliver(conn, role, conn === undefined || conn.codec === 0 ? frame : new Encodings(this.codecs, frame, undefined))
+  }
+
+  /** Writes to the connection, in its codec, if it may receive the frame; returns 1 if it did. */
+  private deliver(conn: Connection | undefined, role: string | null, frame: Frame | Encodings): number {
     if (!conn || (role !== null && conn.role !== role)) return 0
-    conn.send(frame)
+    conn.send(frame instanceof Encodings ? frame.get(conn.codec) : frame)
     return 1
   }
 
-  private toLocalUser(userId: string, role: string | null, frame: Frame): number {
+  /** Writes to the user's connections here; another codec than the first is encoded once for all of them. */
+  private toLocalUser(userId: string, role: string | null, frame: Frame, source: ServerFrame | undefined): number {
     let n = 0
-    for (const r of this.directory.userConns(userId)) if (r.nodeId === this.nodeId) n += this.deliver(this.local(r.connId), role, frame)
+    const codecs = this.codecs
+    let made: Encodings | undefined
+    for (const r of this.directory.userConns(userId)) {
+      if (r.nodeId !== this.nodeId) continue
+      const conn = this.local(r.connId)
+      n += this.deliver(conn, role, conn === undefined || conn.codec === 0 ? frame : (made ??= new Encodings(codecs, frame, source)))
+    }
     return n
   }
 
@@ -98,19 +112,21 @@ export class Addressing {
     this.bus.publish(subjects.node(node), encodeEnvelope(this.nodeId, JSON.stringify(header), frame, meta))
   }
 
-  /** Sends an encoded frame to one connection, wherever it is. `role` restricts delivery. */
-  toConn(connId: string, frame: Frame, role: string | null): void {
+  /** Sends an encoded frame (`source`, encoded canonically) to one connection, wherever it is. `role` restricts delivery. */
+  toConn(connId: string, frame: Frame, source: ServerFrame, role: string | null): void {
     const t0 = this.tel.now()
     const span = this.tel.begin('conn')
     const node = Addressing.nodeOf(connId)
     let n = 0
-    if (node === this.nodeId) n = this.deliver(this.local(connId), role, frame)
-    else if (node !== '') this.toNode(node, ['c', connId, role], frame, this.tel.meta(span))
+    if (node === this.nodeId) {
+      const conn = this.local(connId)
+      n = this.deliver(conn, role, conn === undefined || conn.codec === 0 ? frame : conn.encoder.encode(source))
+    } else if (node !== '') this.toNode(node, ['c', connId, role], frame, this.tel.meta(span))
     this.tel.sent(span, 'conn', undefined, n, t0)
   }
 
-  /** Sends an encoded frame to every connection of a user, on every node that holds one. */
-  toUser(userId: string, frame: Frame, role: string | null): void {
+  /** Sends an encoded frame (`source`, encoded canonically) to every connection of a user, on every node that holds one. */
+  toUser(userId: string, frame: Frame, source: ServerFrame, role: string | null): void {
     const t0 = this.tel.now()
     const span = this.tel.begin('user')
     const nodes = new Set<string>()
@@ -118,7 +134,7 @@ export class Addressing {
     let n = 0
     let meta: string | undefined
     for (const node of nodes) {
-      if (node === this.nodeId) n += this.toLocalUser(userId, role, frame)
+      if (node === this.nodeId) n += this.toLocalUser(userId, role, frame, source)
       else this.toNode(node, ['u', userId, role], frame, (meta ??= this.tel.meta(span)))
     }
     this.tel.sent(span, 'user', undefined, n, t0)

@@ -8,12 +8,12 @@ import type { Directory } from './directory.js'
 
 type Encode = (frame: ServerFrame) => Frame
 
-/** Validates (when enabled) and encodes an event once, for any number of recipients. */
-export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean, encode: Encode): Frame {
+/** Validates (when enabled) an event, for any number of recipients: its frame, to encode once per codec. */
+export function eventFrame(defs: ReadonlyMap<string, EventDef>, scope: string, event: string, payload: unknown, validateOutput: boolean): ServerFrame {
   const def = defs.get(event)
   if (!def) throw new ContractViolation('NOT_FOUND', `Event "${event}" is not in the ${scope} vocabulary`)
   if (validateOutput) checkPayload(def.payload, payload, `event "${event}"`)
-  return encode({ t: 'event', n: event, d: payload })
+  return { t: 'event', n: event, d: payload }
 }
 
 export interface ClusterParts {
@@ -23,6 +23,7 @@ export interface ClusterParts {
   shared: RoleView
   roles: ReadonlyMap<string, RoleView>
   validateOutput: boolean
+  /** The canonical encoding (the first codec's): what the bus carries and most connections get. */
   encode: Encode
 }
 
@@ -48,7 +49,8 @@ export function roomHandle(p: ClusterParts, name: string) {
     },
     broadcast(event: string, payload: unknown) {
       // Rooms are mixed-role: only the shared vocabulary is understood by every member.
-      p.rooms.broadcast(name, eventFrame(p.shared.events, 'shared', event, payload, p.validateOutput, p.encode))
+      const f = eventFrame(p.shared.events, 'shared', event, payload, p.validateOutput)
+      p.rooms.broadcast(name, p.encode(f), f)
     },
     get size() {
       return p.rooms.size(name)
@@ -85,8 +87,12 @@ export function targets(p: ClusterParts, role: string | null) {
       return Promise.reject(e)
     }
   }
-  const send = (to: (frame: Frame) => void, close: (code: number, reason: string) => void) => ({
-    emit: (event: string, payload: unknown) => attempt(() => to(eventFrame(view.events, scope, event, payload, p.validateOutput, p.encode))),
+  const send = (to: (frame: Frame, source: ServerFrame) => void, close: (code: number, reason: string) => void) => ({
+    emit: (event: string, payload: unknown) =>
+      attempt(() => {
+        const f = eventFrame(view.events, scope, event, payload, p.validateOutput)
+        to(p.encode(f), f)
+      }),
     disconnect: (code: unknown = CloseCode.NORMAL, reason: unknown = '') =>
       attempt(() => {
         checkClose(code, reason)
@@ -96,12 +102,12 @@ export function targets(p: ClusterParts, role: string | null) {
   return {
     toConn: (connId: string) =>
       send(
-        (f) => p.addressing.toConn(connId, f, role),
+        (f, source) => p.addressing.toConn(connId, f, source, role),
         (code, reason) => p.addressing.closeConn(connId, role, code, reason),
       ),
     toUser: (userId: string) =>
       send(
-        (f) => p.addressing.toUser(userId, f, role),
+        (f, source) => p.addressing.toUser(userId, f, source, role),
         (code, reason) => p.addressing.closeUser(userId, role, code, reason),
       ),
   }

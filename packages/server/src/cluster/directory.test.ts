@@ -133,6 +133,13 @@ describe('replicated directory', () => {
           const expected = truth(nodes)
           for (const n of nodes.filter((x) => x.alive)) {
             expect(view(n, USERS, ROOMS)).toEqual(expected)
+            // A room of one member is held as that member: every query answers the same either way.
+            for (const r of ROOMS) {
+              const members = expected.rooms.filter((x) => x.startsWith(`${r}:`)).map((x) => x.slice(r.length + 1)).sort()
+              expect(n.dir.roomCount(r)).toBe(members.length)
+              expect(n.dir.connections({ room: r }).map((c) => c.connId).sort()).toEqual(members)
+              expect(n.dir.roomNames().includes(r)).toBe(members.length > 0)
+            }
             expect(n.dir.counts()).toEqual({ connections: expected.conns.length, users: new Set(expected.conns.map((c) => c.split(':')[1])).size })
             expect(n.dir.nodeList().map((x) => x.id).sort()).toEqual(nodes.filter((x) => x.alive).map((x) => x.id).sort())
           }

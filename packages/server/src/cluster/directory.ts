@@ -58,7 +58,8 @@ interface NodeState {
   seq: number
   lastSeen: number
   conns: Map<string, ConnRecord>
-  rooms: Map<string, Set<string>>
+  /** Members of each room, by connection id: the id itself while it is alone (a user's own room). */
+  rooms: Map<string, string | Set<string>>
   syncing: number
   roles: Map<string, number>
   stats?: NodeStats | undefined
@@ -76,7 +77,8 @@ export class Directory {
   private readonly self: NodeState
   /** A user's connections: the record itself while there is one (the usual case), a Map beyond. */
   private readonly byUser = new Map<string, ConnRecord | Map<string, ConnRecord>>()
-  private readonly byRoom = new Map<string, Map<string, ConnRecord>>()
+  /** A room's members on every node: the record itself while it is alone (the DM pattern's user rooms), a Map beyond. */
+  private readonly byRoom = new Map<string, ConnRecord | Map<string, ConnRecord>>()
   private ops: Op[] = []
   private flushScheduled = false
   private subs: BusSubscription[] = []
@@ -183,13 +185,13 @@ export class Directory {
     const from: Iterable<ConnRecord>[] =
       q.connId !== undefined ? [one ? [one] : []]
       : q.userId !== undefined ? [this.userConns(q.userId)]
-      : q.room !== undefined ? [this.byRoom.get(q.room)?.values() ?? []]
+      : q.room !== undefined ? [this.roomRecs(q.room)]
       : q.nodeId !== undefined ? [this.nodes.get(q.nodeId)?.conns.values() ?? []]
       : [...this.nodes.values()].map((n) => n.conns.values())
     for (const recs of from) {
       for (const r of recs) {
         if ((q.nodeId !== undefined && r.nodeId !== q.nodeId) || (q.role !== undefined && r.role !== q.role) || (q.userId !== undefined && r.userId !== q.userId)) continue
-        if (q.room !== undefined && !this.byRoom.get(q.room)?.has(r.connId)) continue
+        if (q.room !== undefined && !this.inRoom(q.room, r.connId)) continue
         out.push(r)
         if (out.length >= limit) return out
       }
@@ -210,10 +212,21 @@ export class Directory {
     return this.byUser.has(userId)
   }
   roomMembers(room: string): ConnRecord[] {
-    return [...(this.byRoom.get(room)?.values() ?? [])]
+    return [...this.roomRecs(room)]
   }
   roomCount(room: string): number {
-    return this.byRoom.get(room)?.size ?? 0
+    const r = this.byRoom.get(room)
+    return r === undefined ? 0 : r instanceof Map ? r.size : 1
+  }
+
+  private roomRecs(room: string): Iterable<ConnRecord> {
+    const r = this.byRoom.get(room)
+    return r === undefined ? [] : r instanceof Map ? r.values() : [r]
+  }
+
+  private inRoom(room: string, connId: string): boolean {
+    const r = this.byRoom.get(room)
+    return r !== undefined && (r instanceof Map ? r.has(connId) : r.connId === connId)
   }
   counts(): { connections: number; users: number } {
     let connections = 0
@@ -298,7 +311,7 @@ export class Directory {
 
   private sendSnapshot(to: string): void {
     this.flush()
-    const rooms: Snapshot['rooms'] = [...this.self.rooms].map(([r, s]) => [r, [...s]])
+    const rooms: Snapshot['rooms'] = [...this.self.rooms].map(([r, s]) => [r, ids(s)])
     const conns: Snapshot['conns'] = [...this.self.conns.values()].map((c) => [c.connId, c.userId, c.role, c.since])
     this.o.bus.publish(subjects.state(to), packMessage('state', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns, rooms }))
   }
@@ -310,11 +323,11 @@ export class Directory {
     if (m.seq < n.seq) return
     // Apply the difference, so online/offline fire only for real changes.
     const conns = new Map(m.conns.map((c) => [c[0], c]))
-    const memberships = new Set(m.rooms.flatMap(([room, ids]) => ids.map((id) => `${id}\n${room}`)))
-    for (const [room, ids] of [...n.rooms]) for (const id of [...ids]) if (!memberships.has(`${id}\n${room}`)) this.apply(n, ['-r', room, id])
+    const memberships = new Set(m.rooms.flatMap(([room, listed]) => listed.map((id) => `${id}\n${room}`)))
+    for (const [room, members] of [...n.rooms]) for (const id of ids(members)) if (!memberships.has(`${id}\n${room}`)) this.apply(n, ['-r', room, id])
     for (const id of [...n.conns.keys()]) if (!conns.has(id)) this.apply(n, ['-c', id])
     for (const [id, c] of conns) if (!n.conns.has(id)) this.apply(n, ['+c', id, c[1], c[2], c[3]])
-    for (const [room, ids] of m.rooms) for (const id of ids) this.apply(n, ['+r', room, id])
+    for (const [room, listed] of m.rooms) for (const id of listed) this.apply(n, ['+r', room, id])
     n.seq = m.seq
   }
 
@@ -322,7 +335,7 @@ export class Directory {
   private drop(id: string): void {
     const n = this.nodes.get(id)
     if (!n || n === this.self) return
-    for (const [room, ids] of [...n.rooms]) for (const c of [...ids]) this.apply(n, ['-r', room, c])
+    for (const [room, members] of [...n.rooms]) for (const c of ids(members)) this.apply(n, ['-r', room, c])
     for (const c of [...n.conns.keys()]) this.apply(n, ['-c', c])
     this.nodes.delete(id)
   }
@@ -361,23 +374,35 @@ export class Directory {
         const [, room, connId] = op
         const rec = n.conns.get(connId)
         if (!rec) return
-        let s = n.rooms.get(room)
-        if (!s) n.rooms.set(room, (s = new Set()))
-        s.add(connId)
-        let r = this.byRoom.get(room)
-        if (!r) this.byRoom.set(room, (r = new Map()))
-        r.set(connId, rec)
+        const s = n.rooms.get(room)
+        if (s === undefined) n.rooms.set(room, connId)
+        else if (typeof s === 'string') {
+          if (s === connId) return
+          n.rooms.set(room, new Set([s, connId]))
+        } else s.add(connId)
+        const r = this.byRoom.get(room)
+        if (r === undefined) this.byRoom.set(room, rec)
+        else if (r instanceof Map) r.set(connId, rec)
+        else if (r !== rec) this.byRoom.set(room, new Map([[r.connId, r], [connId, rec]]))
         return
       }
       case '-r': {
         const [, room, connId] = op
         const s = n.rooms.get(room)
-        if (!s?.delete(connId)) return
-        if (s.size === 0) n.rooms.delete(room)
+        if (s === connId) n.rooms.delete(room)
+        else if (typeof s === 'object' && s.delete(connId)) {
+          if (s.size === 0) n.rooms.delete(room)
+        } else return
         const r = this.byRoom.get(room)
-        if (r?.delete(connId) && r.size === 0) this.byRoom.delete(room)
+        if (r === undefined) return
+        if (r instanceof Map) {
+          if (r.delete(connId) && r.size === 0) this.byRoom.delete(room)
+        } else if (r.connId === connId) this.byRoom.delete(room)
         return
       }
     }
   }
 }
+
+/** Connection ids of a node's room entry, copied (the caller may change the entry). */
+const ids = (members: string | Set<string>): string[] => (typeof members === 'string' ? [members] : [...members])

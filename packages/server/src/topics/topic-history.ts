@@ -5,7 +5,8 @@ import type { Captured } from './topic-routes.js'
 export interface TopicHistoryOptions {
   /** The store, resolved on first use: a server with no history topic never touches it. */
   store: () => HistoryStore
-  encode: (frame: ServerFrame) => Frame
+  /** Encodes a frame in codec `codec` (an index in the node's list; 0 the canonical one). */
+  encode: (frame: ServerFrame, codec: number) => Frame
   /** Resolves once this node's bus subscriptions made so far are in place (`bus.flush`). */
   flush: () => Promise<void>
   /** `limits.maxRecovery`: most publications one recovery replays. */
@@ -88,7 +89,7 @@ export class TopicHistory {
   private readonly chains = new Map<string, Promise<StreamPosition>>()
   /** Recovery reads in flight, by position and stream: a recovery asking meanwhile shares one. */
   private readonly batches = new Map<string, Batch>()
-  private readonly replays = new WeakMap<HistoryRead, Frame[]>()
+  private readonly replays = new WeakMap<HistoryRead, Frame[][]>()
   /** Counted since start: `srv.stats().history`. */
   readonly stats: HistoryStats = { subscribes: 0, recoveries: 0, recovered: 0, replayed: 0, reads: 0 }
 
@@ -233,13 +234,14 @@ export class TopicHistory {
     )
   }
 
-  /** The replayed publications of a read as `pub` frames, encoded once for every connection that shares it. */
-  replay(read: HistoryRead, topic: string, key: string): readonly Frame[] {
-    let frames = this.replays.get(read)
+  /** The replayed publications of a read as `pub` frames in codec `codec`, encoded once for every connection on it that shares the read. */
+  replay(read: HistoryRead, topic: string, key: string, codec = 0): readonly Frame[] {
+    let perCodec = this.replays.get(read)
+    if (!perCodec) this.replays.set(read, (perCodec = []))
+    let frames = perCodec[codec]
     if (!frames) {
       const e = read.top.epoch
-      frames = read.publications.map((p) => this.o.encode({ t: 'pub', n: topic, k: key, d: JSON.parse(dec.decode(p.data)), o: p.offset, e }))
-      this.replays.set(read, frames)
+      frames = perCodec[codec] = read.publications.map((p) => this.o.encode({ t: 'pub', n: topic, k: key, d: JSON.parse(dec.decode(p.data)), o: p.offset, e }, codec))
     }
     return frames
   }

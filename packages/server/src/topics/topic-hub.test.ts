@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { RtError, defineContract, indexContract, type Frame, type Schema, type TopicDef } from '@rt/contract'
+import { RtError, defineContract, indexContract, jsonEncoder, type Frame, type Schema, type TopicDef } from '@rt/contract'
 import { ContractViolation, encodeEnvelope } from '@rt/contract/internal'
 import type { Connection } from '../connection.js'
 import { createMemoryBus, createMemoryHub, type MemoryHub } from '../memory-bus.js'
@@ -37,6 +37,8 @@ function fakeConn(role = 'user'): Fake {
     role,
     ctx: {},
     closed: false,
+    codec: 0,
+    encoder: jsonEncoder,
     send: (f: Frame) => void sent.push(JSON.parse(f as string)),
     sendError: (id: number, e: RtError) => void errors.push({ id, code: e.code, message: e.message }),
     sent,

@@ -1,6 +1,7 @@
 import { RtError, toRtError, type Bus, type Frame, type RoleView, type ServerFrame, type StreamPosition, type SubFrame, type TopicDef, type UnsubFrame } from '@rt/contract'
 import { ContractViolation, encodeEnvelope, validateSync } from '@rt/contract/internal'
 import type { NativeFanout } from '@rt/rooms'
+import type { Codecs } from '../codecs.js'
 import type { Connection } from '../connection.js'
 import { subjects } from '../cluster/subjects.js'
 import { streamKey, streamKeySync, type StreamKey } from './stream-key.js'
@@ -16,8 +17,11 @@ export interface TopicHubOptions {
   nodeId: string
   shared: RoleView
   roles: ReadonlyMap<string, RoleView>
+  /** The canonical encoding (the bus's). */
   encode: (frame: ServerFrame) => Frame
   decode: (frame: Frame) => unknown
+  /** The node's codecs: frames reach each connection in its own. @default the canonical one alone */
+  codecs?: Codecs
   /** Gate for a topic as seen by a role; undefined lets everyone in. */
   authorizer: (role: string, scope: string, topic: string) => Authorize | undefined
   maxSubscriptions: number
@@ -44,7 +48,15 @@ export class TopicHub {
   private readonly tel: Telemetry
 
   constructor(private readonly o: TopicHubOptions) {
-    this.routes = new TopicRoutes({ bus: o.bus, nodeId: o.nodeId, decode: o.decode, native: o.native, report: o.report, telemetry: (this.tel = o.telemetry ?? new Telemetry()) })
+    this.routes = new TopicRoutes({
+      bus: o.bus,
+      nodeId: o.nodeId,
+      decode: o.decode,
+      native: o.native,
+      ...(o.codecs && { codecs: o.codecs }),
+      report: o.report,
+      telemetry: (this.tel = o.telemetry ?? new Telemetry()),
+    })
   }
 
   /** Resolves a topic name for a role to its declaration and scope (`shared` or the role). */
@@ -95,7 +107,7 @@ export class TopicHub {
         s.conns.add(conn)
         this.o.native?.subscribe(conn, s.subject)
       }
-      conn.send(this.o.encode({ t: 'result', id: f.id, d: { k: key } }))
+      conn.send(conn.encoder.encode({ t: 'result', id: f.id, d: { k: key } }))
     } catch (e) {
       const err = toRtError(e)
       if (err.code === 'INTERNAL') this.o.report(err.cause ?? err)
@@ -128,10 +140,10 @@ export class TopicHub {
         // Gone or unsubscribed meanwhile: nothing to send, and the stream is not joined.
         if (conn.closed || this.perConn.get(conn)?.get(subject) !== s) return
         const top = read.top
-        const replay = recovered ? history.replay(read, f.n, key) : [] // before the ack: a bad stored payload fails the sub whole
-        conn.send(this.o.encode({ t: 'result', id: f.id, d: { k: key, r: recovered, o: top.offset, e: top.epoch } }))
+        const replay = recovered ? history.replay(read, f.n, key, conn.codec) : [] // before the ack: a bad stored payload fails the sub whole
+        conn.send(conn.encoder.encode({ t: 'result', id: f.id, d: { k: key, r: recovered, o: top.offset, e: top.epoch } }))
         for (const frame of replay) conn.send(frame)
-        for (const c of after(held, top)) conn.send(c.frame)
+        for (const c of after(held, top)) conn.send(this.routes.heldFrame(c, conn.codec))
         s.conns.add(conn)
         this.o.native?.subscribe(conn, s.subject)
       })
@@ -183,18 +195,20 @@ export class TopicHub {
     const t0 = tel.now()
     if (def.history && this.o.history) {
       const appended = this.o.history.append(subject.slice('topic.'.length), TopicHistory.encodePayload(payload), def.history, (pos) => {
-        const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload, o: pos.offset, e: pos.epoch })
+        const source: ServerFrame = { t: 'pub', n: topic, k: key, d: payload, o: pos.offset, e: pos.epoch }
+        const frame = this.o.encode(source)
         this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span)))
-        this.routes.local(scope, topic, key, frame, checked.value, pos)
+        this.routes.local(scope, topic, key, frame, source, checked.value, pos)
         tel.sent(span, 'topic', topic, this.routes.recipients(scope, topic, key), t0, this.o.native && frame)
       })
       if (span) appended.catch(() => span.end())
       return appended
     }
-    const frame = this.o.encode({ t: 'pub', n: topic, k: key, d: payload })
+    const source: ServerFrame = { t: 'pub', n: topic, k: key, d: payload }
+    const frame = this.o.encode(source)
     this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span)))
     // Clients here get the frame; listeners here the value just validated: no decode, no second check.
-    this.routes.local(scope, topic, key, frame, checked.value)
+    this.routes.local(scope, topic, key, frame, source, checked.value)
     tel.sent(span, 'topic', topic, this.routes.recipients(scope, topic, key), t0, this.o.native && frame)
   }
 

@@ -1,6 +1,7 @@
-import type { Bus, BusSubscription, Frame, Schema } from '@rt/contract'
+import type { Bus, BusSubscription, Frame, Schema, ServerFrame } from '@rt/contract'
 import { decodeEnvelope, fromPeers, validateSync, type Envelope } from '@rt/contract/internal'
 import type { NativeFanout } from '@rt/rooms'
+import { Encodings, type Codecs } from '../codecs.js'
 import type { Connection } from '../connection.js'
 import { subjects } from '../cluster/subjects.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
@@ -15,6 +16,8 @@ export interface TopicRoutesOptions {
   nodeId: string
   decode: (frame: Frame) => unknown
   native?: NativeFanout<Connection> | undefined
+  /** The node's codecs: frames reach each connection in its own. @default JSON alone */
+  codecs?: Codecs
   report: (error: unknown) => void
   telemetry?: Telemetry
 }
@@ -24,6 +27,8 @@ export interface Captured {
   frame: Frame
   o: number
   e: string
+  /** Its encodings in other codecs, made for the first recovering connection on one. */
+  made?: Encodings
 }
 
 /** One stream (topic + params key) with local interest: its clients, and listeners on it alone. */
@@ -118,11 +123,11 @@ export class TopicRoutes {
   }
 
   /** A publish made on this node: its frame to local clients, the validated value to listeners. */
-  local(scope: string, topic: string, key: string, frame: Frame, value: unknown, pos?: { offset: number; epoch: string }): void {
+  local(scope: string, topic: string, key: string, frame: Frame, source: ServerFrame, value: unknown, pos?: { offset: number; epoch: string }): void {
     const i = this.interests.get(`${scope}\n${topic}`)
     if (!i) return
     const s = i.streams.get(key)
-    if (s) this.toConns(s, frame, pos && { o: pos.offset, e: pos.epoch })
+    if (s) this.toConns(s, frame, source, pos && { o: pos.offset, e: pos.epoch })
     this.toListeners(i, s, true, key, value, this.o.nodeId)
   }
 
@@ -222,7 +227,7 @@ export class TopicRoutes {
   private fromBus(i: Interest, s: Stream | undefined, all: boolean, env: Envelope): void {
     const tel = this.o.telemetry
     const t0 = tel ? tel.now() : 0
-    if (s) this.toConns(s, env.frame)
+    if (s) this.toConns(s, env.frame, undefined)
     if (tel && (s || (all && i.all.size > 0))) tel.received('topic', i.topic, env.meta, s?.conns.size ?? 0, t0, this.o.native && env.frame)
     if ((!all || i.all.size === 0) && (s?.listeners.size ?? 0) === 0) return
     const checked = validateSync(i.payload, (this.o.decode(env.frame) as { d: unknown }).d, `Message on "${i.topic}"`)
@@ -235,16 +240,22 @@ export class TopicRoutes {
     return this.interests.get(`${scope}\n${topic}`)?.streams.get(key)?.conns.size ?? 0
   }
 
-  private toConns(s: Stream, frame: Frame, pos?: { o: number; e: string }): void {
+  private toConns(s: Stream, frame: Frame, source: ServerFrame | undefined, pos?: { o: number; e: string }): void {
     s.recent = undefined
-    if (s.captures.size > 0) this.hold(s, frame, pos)
+    if (s.captures.size > 0) this.hold(s, frame, source, pos)
     if (s.conns.size === 0) return
-    if (this.o.native) this.o.native.publish(s.subject, frame)
+    if (this.o.native) this.o.native.publish(s.subject, frame, source)
+    else if (this.o.codecs) this.o.codecs.deliver(s.conns, frame, source)
     else for (const c of s.conns) c.send(frame)
   }
 
+  /** A captured frame in a connection's codec. */
+  heldFrame(c: Captured, codec: number): Frame {
+    return codec === 0 || !this.o.codecs ? c.frame : (c.made ??= new Encodings(this.o.codecs, c.frame, undefined)).get(codec)
+  }
+
   // Decoded once per frame, only while someone recovers: the position orders it against the replay.
-  private hold(s: Stream, frame: Frame, pos: { o: number; e: string } | undefined): void {
+  private hold(s: Stream, frame: Frame, source: ServerFrame | undefined, pos: { o: number; e: string } | undefined): void {
     let p: { o?: unknown; e?: unknown } | undefined = pos
     try {
       p ??= this.o.decode(frame) as { o?: unknown; e?: unknown }
@@ -252,7 +263,7 @@ export class TopicRoutes {
       return this.o.report(e)
     }
     if (typeof p?.o !== 'number' || typeof p.e !== 'string') return
-    const c: Captured = { frame, o: p.o, e: p.e }
+    const c: Captured = source && this.o.codecs ? { frame, o: p.o, e: p.e, made: new Encodings(this.o.codecs, frame, source) } : { frame, o: p.o, e: p.e }
     for (const held of s.captures) held.push(c)
   }
 

@@ -1,0 +1,6 @@
+export { createRtHooks } from './create-rt-hooks.js'
+export { RtProvider } from './rt-provider.js'
+export type { RtProviderProps } from './rt-provider.js'
+export type { CallState, RtHooks, SubscriptionArgs, SubscriptionOptions, SubscriptionState } from './rt-hooks.js'
+export type { ConnectionStateValue, SubscriptionStatus } from './types.js'
+export type { UseCallOptions } from './use-call.js'
