@@ -84,6 +84,9 @@ describe('reconnect storm (smoke size)', () => {
         expect(r.bystander!.before.calls).toBeGreaterThan(0)
         expect(r.bystander!.storm.calls).toBeGreaterThan(0)
         expect(r.recoverCpuMs).toBeGreaterThan(0)
+        // Every client came back through a handshake, and never more at once than the admission limit.
+        expect(r.handshakesPeak).toBeGreaterThan(0)
+        expect(r.handshakesPeak).toBeLessThanOrEqual(4_096)
       },
       30_000,
     )

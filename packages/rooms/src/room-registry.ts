@@ -54,7 +54,8 @@ export interface RoomRegistryOptions<M extends RoomMember> {
 
 /** A room with a member on this node. One object and no closure: the registry's one bus handler finds it by subject. */
 interface Room<M> {
-  readonly name: string
+  /** Its bus subject, which is also its native channel: made once, as a name may need escaping. */
+  readonly subject: string
   /** The member itself while it is alone (a user's own room, with the DM pattern), a Set beyond. */
   members: M | Set<M>
   /** Bus subscription held while the room has a member on this node (interest-based routing). */
@@ -91,12 +92,12 @@ export class RoomRegistry<M extends RoomMember> {
 
   /** Adds a member; false if it was there already. */
   add(room: string, member: M): boolean {
-    const r = this.rooms.get(room)
+    let r = this.rooms.get(room)
     if (!r) {
       const subject = this.subject(room)
-      const created: Room<M> = { name: room, members: member, sub: this.options.bus.subscribe(subject, this.fromBus) }
-      this.rooms.set(room, created)
-      this.bySubject.set(subject, created)
+      r = { subject, members: member, sub: this.options.bus.subscribe(subject, this.fromBus) }
+      this.rooms.set(room, r)
+      this.bySubject.set(subject, r)
     } else if (r.members instanceof Set) {
       if (r.members.has(member)) return false
       r.members.add(member)
@@ -108,7 +109,7 @@ export class RoomRegistry<M extends RoomMember> {
     if (mine === undefined) this.memberRooms.set(member, room)
     else if (typeof mine === 'string') this.memberRooms.set(member, new Set([mine, room]))
     else mine.add(room)
-    this.options.native?.subscribe(member, this.channel(room))
+    this.options.native?.subscribe(member, r.subject)
     this.options.onChange?.(room, member, true)
     return true
   }
@@ -122,11 +123,11 @@ export class RoomRegistry<M extends RoomMember> {
     const mine = this.memberRooms.get(member)
     if (mine === room) this.memberRooms.delete(member)
     else if (typeof mine === 'object' && mine.delete(room) && mine.size === 0) this.memberRooms.delete(member)
-    this.options.native?.unsubscribe(member, this.channel(room))
+    this.options.native?.unsubscribe(member, r.subject)
     if (alone || (r.members as Set<M>).size === 0) {
       r.sub.unsubscribe()
       this.rooms.delete(room)
-      this.bySubject.delete(this.subject(room))
+      this.bySubject.delete(r.subject)
     }
     this.options.onChange?.(room, member, false)
     return true
@@ -169,7 +170,7 @@ export class RoomRegistry<M extends RoomMember> {
     const token = probe?.begin()
     const r = this.rooms.get(room)
     const n = r ? this.deliver(r, frame, source) : 0
-    this.options.bus.publish(this.subject(room), encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
+    this.options.bus.publish(r ? r.subject : this.subject(room), encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
     probe?.sent(token, n, t0, this.options.native && frame)
   }
 
@@ -178,15 +179,11 @@ export class RoomRegistry<M extends RoomMember> {
     const o = this.options
     const members = r.members
     const many = members instanceof Set
-    if (o.native) o.native.publish(this.channel(r.name), frame, source)
+    if (o.native) o.native.publish(r.subject, frame, source)
     else if (o.deliver) o.deliver(many ? members : [members], frame, source)
     else if (many) for (const m of members) m.send(frame)
     else members.send(frame)
     return many ? members.size : 1
-  }
-
-  private channel(room: string): string {
-    return this.subject(room)
   }
 
   /** Drops every room and subscription (the node is closing). */

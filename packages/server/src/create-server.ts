@@ -271,6 +271,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
     presence,
     stats: () => ({
       connections: connections.size,
+      handshakes: handshakes.pending.size,
       rooms: rooms.count,
       // One subscription per local room, per topic stream and listener, plus the node's own.
       busSubscriptions: addressing.subscriptions + rooms.count + directory.subscriptions + topics.busSubscriptions,

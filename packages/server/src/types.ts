@@ -270,6 +270,8 @@ export type TopicsOptions<C extends AnyContract, Ctx extends BaseContext> = [C] 
 /** Counters for introspection and leak checks. */
 export interface ServerStats {
   connections: number
+  /** Sockets in their handshake now: open, not yet authenticated (at most `limits.maxHandshakes`). */
+  handshakes: number
   /** Rooms with a member on this node. */
   rooms: number
   /** Bus subscriptions this node holds. */

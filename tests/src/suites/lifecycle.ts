@@ -70,6 +70,20 @@ export function describeLifecycle(name: string, transport: TransportFactory, chi
       expect(Date.now() - started).toBeGreaterThanOrEqual(80)
     })
 
+    it('counts sockets in their handshake in srv.stats().handshakes until they authenticate or go', async () => {
+      await using s = await startServer(transport)
+      const raws = await Promise.all([0, 1, 2].map(() => rawSocket(s.url)))
+      await until(() => s.srv.stats().handshakes === 3, 5_000, '3 handshakes')
+      expect(s.srv.stats().connections).toBe(0)
+      await raws[0]!.hello()
+      await until(() => s.srv.stats().handshakes === 2 && s.srv.stats().connections === 1, 5_000, 'one authenticated')
+      raws[1]!.ws.terminate()
+      await raws[1]!.closed()
+      await until(() => s.srv.stats().handshakes === 1, 5_000, 'one gone')
+      for (const r of raws) await r[Symbol.asyncDispose]()
+      await until(() => s.srv.stats().handshakes === 0 && s.srv.stats().connections === 0, 5_000, 'all gone')
+    })
+
     it('closes a socket that sends a frame over maxFrameBytes (1009), and the server stays up', async () => {
       await using s = await startServer(transport, { limits: { maxFrameBytes: 1024 } })
       await using raw = await rawSocket(s.url)

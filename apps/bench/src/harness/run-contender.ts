@@ -73,7 +73,7 @@ export async function runContender(c: Contender, sizes: Sizes, rig: Rig, o: RunO
     // Connect rate and idle memory at bigN, then the large fan-out on those connections.
     const before = await memory(srv)
     if (o.profileDir) await srv.request('heapStart')
-    r.connect = await connect(rig, srv, bases, c.protocol, sizes.bigN)
+    r.connect = await profiled('connect', () => connect(rig, srv, bases, c.protocol, sizes.bigN))
     log(`connect ${r.connect.ready}/${sizes.bigN}: ${Math.round(r.connect.perSec)}/s`)
     await sleep(300)
     r.memory = memoryDelta(r.connect.ready, before, await memory(srv))

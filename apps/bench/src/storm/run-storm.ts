@@ -62,6 +62,9 @@ export interface StormResult {
   reopened: number
   /** Server CPU of the restarted node from its restart until the last client was open, in ms. */
   recoverCpuMs: number
+  /** Sockets in their handshake at the restarted node (`srv.stats().handshakes`, sampled every 20 ms): the most at once, and the most in each second from the restart. */
+  handshakesPeak: number
+  handshakeSeries: number[]
   /** The callers of the other node: call latency before the stop, and from the stop until all were open again. */
   bystander?: { callers: number; before: CallWindow; storm: CallWindow; errors: number }
   /** Per second from the stop until all were open: [second, upgrade requests at the port, client attempts]. */
@@ -70,7 +73,7 @@ export interface StormResult {
 }
 
 type NodeInfo = { port: number; pid: number }
-type NodeStats = { upgrades: [number, number][]; connections: number; open: number; lastConnectionAt: number; cpuUs: number }
+type NodeStats = { upgrades: [number, number][]; connections: number; open: number; lastConnectionAt: number; cpuUs: number; handshakes: [number, number][] }
 
 export interface CallWindow {
   calls: number
@@ -96,7 +99,7 @@ export interface StormOptions {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 export async function runStorm(sizes: StormSizes, variant: StormVariant, o: StormOptions): Promise<StormResult> {
-  const r: StormResult = { variant, down: o.down ?? '503', clients: sizes.clients, connectMs: 0, downMs: sizes.downMs, serverAttempts: 0, serverPerSec: 0, serverSeries: [], clientAttempts: 0, clientPerSec: 0, recoverMs: 0, recoverAttempts: 0, reopened: 0, recoverCpuMs: 0, timeline: [], errors: [] }
+  const r: StormResult = { variant, down: o.down ?? '503', clients: sizes.clients, connectMs: 0, downMs: sizes.downMs, serverAttempts: 0, serverPerSec: 0, serverSeries: [], clientAttempts: 0, clientPerSec: 0, recoverMs: 0, recoverAttempts: 0, reopened: 0, recoverCpuMs: 0, handshakesPeak: 0, handshakeSeries: [], timeline: [], errors: [] }
   const log = (s: string) => o.log(`[storm ${variant}] ${s}`)
   const procs: Child[] = []
   let nats: Program | undefined
@@ -176,6 +179,11 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
 
     const nodeStats = await node.request<NodeStats>('stats')
     r.recoverCpuMs = (nodeStats.cpuUs - cpuAtUp) / 1000
+    const upSlot = Math.floor(upAt / 100)
+    r.handshakeSeries = Array.from({ length: Math.ceil((allOpenAt - upAt) / 1000) + 1 }, (_, i) =>
+      Math.max(0, ...nodeStats.handshakes.filter(([k]) => k >= upSlot + i * 10 && k < upSlot + (i + 1) * 10).map(([, n]) => n)),
+    )
+    r.handshakesPeak = Math.max(0, ...r.handshakeSeries)
     if (callers && sizes.bystander) {
       const calls = await callers.request<{ slots: [number, HistogramData][]; errors: number; firstError?: string }>('stopCalls', {}, 30_000)
       if (calls.firstError) r.errors.push(`${calls.errors} bystander calls failed, the first with ${calls.firstError}`)
@@ -201,7 +209,7 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     r.timeline = server.map((n, i) => [i, n, client[i]!])
     if (nodeStats.open !== r.reopened) r.errors.push(`the node holds ${nodeStats.open} connections, ${r.reopened} clients are open`)
     log(`down ${(down).toFixed(1)} s: ${r.serverAttempts} upgrade requests at the port (${Math.round(r.serverPerSec)}/s; per second ${r.serverSeries.join(' ')}), ${r.clientAttempts} client attempts (${Math.round(r.clientPerSec)}/s)`)
-    log(`restart → all ${r.reopened} open in ${Math.round(r.recoverMs)} ms, ${r.recoverAttempts} attempts, ${Math.round(r.recoverCpuMs)} ms of server CPU`)
+    log(`restart → all ${r.reopened} open in ${Math.round(r.recoverMs)} ms, ${r.recoverAttempts} attempts, ${Math.round(r.recoverCpuMs)} ms of server CPU, at most ${r.handshakesPeak} handshakes in flight (per second: ${r.handshakeSeries.join(' ')})`)
     await Promise.all(clients.map((c) => c.request('closeAll', {}, 60_000)))
   } catch (e) {
     r.errors.push(e instanceof Error ? e.message : String(e))

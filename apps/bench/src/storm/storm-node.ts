@@ -58,6 +58,15 @@ function startRt(b: Bus | undefined) {
 }
 let rt: ReturnType<typeof startRt> | undefined
 
+// Sockets in their handshake (srv.stats().handshakes), sampled every 20 ms: the most per 100 ms slot.
+const inHandshake = new Map<number, number>()
+setInterval(() => {
+  const n = rt?.stats().handshakes ?? 0
+  if (n === 0) return
+  const k = Math.floor(nowMs() / 100)
+  inHandshake.set(k, Math.max(inHandshake.get(k) ?? 0, n))
+}, 20).unref()
+
 async function attach(): Promise<{ at: number; nodeId: string; cpuUs: number }> {
   const srv = startRt(await busFor())
   await srv.listen()
@@ -84,7 +93,7 @@ serveIpc({
     rt = undefined
     return { at, closedAt: nowMs() }
   },
-  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt, cpuUs: cpuUs() }),
+  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt, cpuUs: cpuUs(), handshakes: [...inHandshake] }),
   async exit() {
     await rt?.close().catch(() => {})
     http.closeAllConnections()

@@ -100,11 +100,20 @@ export class Directory {
 
   start(): void {
     const { bus, nodeId } = this.o
-    // Peers' messages only: each handler runs for another node's message, never our echo.
+    // Peers' messages only: each handler runs for another node's message, never our echo. Our
+    // own deltas and heartbeats (`{"id":"<us>",…`) are recognised by their first bytes and
+    // dropped before they are parsed: a node gets every one of its own publishes back.
+    const own = new TextEncoder().encode(`{"id":${JSON.stringify(nodeId)}`)
+    const echo = (data: Uint8Array) => {
+      if (data.length <= own.length || (data[own.length] !== 0x2c && data[own.length] !== 0x7d)) return false
+      for (let i = 0; i < own.length; i++) if (data[i] !== own[i]) return false
+      return true
+    }
     const on = <K extends keyof DirectoryMessages>(subject: string, fn: (m: DirectoryMessages[K]) => void) => {
       const handle = fromPeers(nodeId, unpackMessage<K>, fn)
       this.subs.push(
         bus.subscribe(subject, (data, s) => {
+          if (echo(data)) return
           try {
             handle(data, s)
           } catch (e) {
