@@ -17,11 +17,11 @@ export const wsTransport: TransportFactory = (port = 0) => createWsTransport({ p
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Polls until `fn` returns a truthy value, or fails after `timeoutMs`. */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()
-    if (v) return v
+    if (v) return v as NonNullable<T> // truthy
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await sleep(10)
   }

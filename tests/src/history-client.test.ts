@@ -8,6 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { defineContract } from '@rt/contract'
 import { createClient, type StreamPosition, type SubscribedInfo } from '@rt/client'
+import { sleep, until } from './harness.js'
 
 const contract = defineContract({
   roles: {
@@ -21,17 +22,6 @@ const contract = defineContract({
   },
 })
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function until<T>(fn: () => T, what: string, timeoutMs = 5_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 /** One connection to the scripted server: the frames the client sent after its hello. */
 interface Peer {
@@ -53,7 +43,7 @@ async function scriptedServer() {
       frames: [],
       send: (f) => ws.send(JSON.stringify(f)),
       async next(pred = () => true) {
-        const i = await until(() => peer.frames.findIndex(pred) + 1, 'a frame from the client')
+        const i = await until(() => peer.frames.findIndex(pred) + 1, 5_000, 'a frame from the client')
         return peer.frames.splice(i - 1, 1)[0]
       },
       kill: () => ws.terminate(),
@@ -68,7 +58,7 @@ async function scriptedServer() {
   return {
     url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
     /** The `i`-th connection (0 = the first), once it is welcomed. */
-    peer: (i: number) => until(() => peers[i], `connection ${i}`),
+    peer: (i: number) => until(() => peers[i], 5_000, `connection ${i}`),
     async [Symbol.asyncDispose]() {
       for (const c of wss.clients) c.terminate()
       await new Promise<void>((r) => wss.close(() => r()))
@@ -116,7 +106,7 @@ describe('history topics on the client', () => {
     expect(feed.sub.position).toEqual({ offset: 2, epoch: 'E1' }) // the top: a reconnect recovers from here
     peer.send(feedPub(3))
     peer.send(feedPub(4))
-    await until(() => feed.got.length >= 2, 'two publications')
+    await until(() => feed.got.length >= 2, 5_000, 'two publications')
     expect(feed.got).toEqual([
       { text: 'm3', meta: { offset: 3, epoch: 'E1' } },
       { text: 'm4', meta: { offset: 4, epoch: 'E1' } },
@@ -136,7 +126,7 @@ describe('history topics on the client', () => {
     for (const o of [6, 7, 8]) peer.send(feedPub(o))
     const info = { recovered: true, wasRecovering: true, offset: 7, epoch: 'E1' }
     expect(await feed.sub.ready).toEqual(info)
-    await until(() => feed.got.length >= 3, 'replay and live')
+    await until(() => feed.got.length >= 3, 5_000, 'replay and live')
     expect(feed.texts()).toEqual(['m6', 'm7', 'm8'])
     expect(feed.infos).toEqual([info])
     expect(feed.sub.position).toEqual({ offset: 8, epoch: 'E1' })
@@ -147,7 +137,7 @@ describe('history topics on the client', () => {
     await using c = client(srv.url)
     const { feed, peer: first } = await liveFeed(srv, c)
     for (const o of [1, 2, 3]) first.send(feedPub(o))
-    await until(() => feed.got.length >= 3, 'live publications')
+    await until(() => feed.got.length >= 3, 5_000, 'live publications')
     first.kill()
 
     const second = await srv.peer(1)
@@ -156,10 +146,10 @@ describe('history topics on the client', () => {
     second.send(ack(sub2.id, 'r1', true, 5, 'E1'))
     // A replay that overlaps what was delivered (3) must not deliver it twice.
     for (const o of [3, 4, 5, 6]) second.send(feedPub(o))
-    await until(() => feed.got.length >= 6, 'replay and live')
+    await until(() => feed.got.length >= 6, 5_000, 'replay and live')
     second.send(feedPub(6)) // a late duplicate of a live one
     second.send(feedPub(7))
-    await until(() => feed.got.length >= 7, 'the next live publication')
+    await until(() => feed.got.length >= 7, 5_000, 'the next live publication')
     expect(feed.texts()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'])
     expect(feed.infos).toEqual([
       { recovered: false, wasRecovering: false, offset: 0, epoch: 'E1' },
@@ -175,7 +165,7 @@ describe('history topics on the client', () => {
     const { feed, peer } = await liveFeed(srv, c)
     for (const o of [1, 2, 2, 1, 3, 3]) peer.send(feedPub(o))
     peer.send(feedPub(4))
-    await until(() => feed.texts().includes('m4'), 'the last publication')
+    await until(() => feed.texts().includes('m4'), 5_000, 'the last publication')
     expect(feed.texts()).toEqual(['m1', 'm2', 'm3', 'm4'])
     expect(peer.frames).toEqual([]) // duplicates are not holes: no repair
   })
@@ -194,7 +184,7 @@ describe('history topics on the client', () => {
     peer.send(ack(repair.id, 'r1', true, 5, 'E1'))
     for (const o of [3, 4, 5]) peer.send(feedPub(o))
     peer.send(feedPub(6))
-    await until(() => feed.got.length >= 6, 'every publication')
+    await until(() => feed.got.length >= 6, 5_000, 'every publication')
     expect(feed.texts()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6'])
     expect(feed.got.map((g) => g.meta.offset)).toEqual([1, 2, 3, 4, 5, 6])
     expect(feed.infos.at(-1)).toEqual({ recovered: true, wasRecovering: true, offset: 5, epoch: 'E1' })
@@ -209,7 +199,7 @@ describe('history topics on the client', () => {
     const repair = await peer.next(isSub)
     peer.send(ack(repair.id, 'r1', false, 9, 'E1')) // 3 is no longer retained
     peer.send(feedPub(10))
-    await until(() => feed.got.length >= 3, 'the next live publication')
+    await until(() => feed.got.length >= 3, 5_000, 'the next live publication')
     expect(feed.texts()).toEqual(['m1', 'm2', 'm10'])
     expect(feed.infos.at(-1)).toEqual({ recovered: false, wasRecovering: true, offset: 9, epoch: 'E1' })
     expect(feed.sub.position).toEqual({ offset: 10, epoch: 'E1' })
@@ -243,7 +233,7 @@ describe('history topics on the client', () => {
     peer.send(ack(third.id, 'r1', true, 5, 'E1'))
     peer.send(feedPub(5))
     expect(await feed.sub.ready).toEqual({ recovered: true, wasRecovering: true, offset: 5, epoch: 'E1' })
-    await until(() => feed.got.length >= 1, 'the replay')
+    await until(() => feed.got.length >= 1, 5_000, 'the replay')
     expect(feed.texts()).toEqual(['m5'])
   })
 
@@ -255,7 +245,7 @@ describe('history topics on the client', () => {
     const peer = await srv.peer(0)
     const sub = await peer.next(isSub)
     peer.send({ t: 'error', id: sub.id, code: 'FORBIDDEN', message: 'no' })
-    await until(() => refused.length === 1, 'the refusal')
+    await until(() => refused.length === 1, 5_000, 'the refusal')
     await sleep(400) // longer than the first retry delay: nothing is sent again
     expect(peer.frames.filter(isSub)).toEqual([])
   })
@@ -273,7 +263,7 @@ describe('history topics on the client', () => {
     const repair = await first.next(isSub)
     expect(repair.s).toEqual({ o: 3, e: 'E1' })
     first.send(ack(repair.id, 'r1', false, 1, 'E2'))
-    await until(() => feed.got.length >= 2, 'the publication past the new top')
+    await until(() => feed.got.length >= 2, 5_000, 'the publication past the new top')
     expect(feed.got.map((g) => g.meta)).toEqual([
       { offset: 3, epoch: 'E1' },
       { offset: 2, epoch: 'E2' },
@@ -286,7 +276,7 @@ describe('history topics on the client', () => {
     expect(sub2.s).toEqual({ o: 2, e: 'E2' })
     second.send(ack(sub2.id, 'r1', false, 4, 'E3')) // reset again while away: nothing replayed
     second.send(feedPub(5, 'E3'))
-    await until(() => feed.got.length >= 3, 'the live publication of the new epoch')
+    await until(() => feed.got.length >= 3, 5_000, 'the live publication of the new epoch')
     expect(feed.got.at(-1)).toEqual({ text: 'm5', meta: { offset: 5, epoch: 'E3' } })
     expect(feed.infos.at(-1)).toEqual({ recovered: false, wasRecovering: true, offset: 4, epoch: 'E3' })
     expect(feed.sub.position).toEqual({ offset: 5, epoch: 'E3' })
@@ -303,7 +293,7 @@ describe('history topics on the client', () => {
     peer.send(ack(frame.id, '', true, 2, 'E9'))
     peer.send({ t: 'pub', n: 'news', k: '', d: { headline: 'h' }, o: 2, e: 'E9' })
     expect(await sub.ready).toEqual({ recovered: true, wasRecovering: true, offset: 2, epoch: 'E9' })
-    await until(() => got.length >= 1, 'the replay')
+    await until(() => got.length >= 1, 5_000, 'the replay')
     expect(got).toEqual([2])
     expect(sub.position).toEqual({ offset: 2, epoch: 'E9' })
   })
@@ -319,7 +309,7 @@ describe('history topics on the client', () => {
     first.send({ t: 'result', id: sub1.id, d: { k: '' } })
     expect(await sub.ready).toBeUndefined()
     for (const n of [1, 1, 3]) first.send({ t: 'pub', n: 'plain', k: '', d: { n } })
-    await until(() => got.length >= 3, 'three publications')
+    await until(() => got.length >= 3, 5_000, 'three publications')
     expect(got).toEqual([
       { n: 1, meta: {} },
       { n: 1, meta: {} },

@@ -5,6 +5,7 @@ import { defineContract } from '@rt/contract'
 import { createClient, type Client } from '@rt/client'
 import { createMemoryHistory, createServer } from '@rt/server'
 import { createWsTransport } from '@rt/transport-ws'
+import { sleep, until as poll } from '../harness.js'
 
 export const contract = defineContract({
   shared: {
@@ -34,18 +35,10 @@ export const contract = defineContract({
 export type Contract = typeof contract
 export type UserClient = Client<Contract, 'user'>
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export { sleep }
 
-/** Polls until `fn` returns a truthy value, or fails after `timeoutMs`. */
-export async function until<T>(fn: () => T, what: string, timeoutMs = 5_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
+/** The harness's `until`, with what is awaited named before the timeout, as these tests read. */
+export const until = <T>(fn: () => T, what: string, timeoutMs = 5_000) => poll(fn, timeoutMs, what)
 
 /** A server on a free port; `slow` calls wait in `pending` until released; `clients` made here are closed with it. */
 export async function reactServer() {

@@ -14,6 +14,7 @@ import { ask, startNode, until } from '../wire/child-node.js'
 import type { WireSocket } from '../wire/wire-socket.js'
 import { clientFrame, openCodecWire } from './codec-wire-socket.js'
 import { compareLibraries, libraryTable } from './library-compare.js'
+import { median } from '../harness/median.js'
 
 const { values } = parseArgs({
   options: { smoke: { type: 'boolean', default: false }, sockets: { type: 'string' }, messages: { type: 'string' }, calls: { type: 'string' } },
@@ -33,7 +34,6 @@ const MIXES: Mix[] = ['json', 'msgpack', 'half']
 
 const node = (transport: string) => startNode(new URL('./codecs-node.ts', import.meta.url), { transport })
 
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const hello = { t: 'hello', v: 1, role: 'user', auth: {} } as const
 
 async function openAs(port: number, encoder: Encoder): Promise<WireSocket> {

@@ -9,6 +9,7 @@ import { chatMessage } from './chat.js'
 import { ask, startNode, until } from '../wire/child-node.js'
 import type { WireSocket } from '../wire/wire-socket.js'
 import { openWire } from './wire-sockets.js'
+import { median } from '../harness/median.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, sockets: { type: 'string' }, messages: { type: 'string' } } })
 const sockets = Number(values.sockets ?? (values.smoke ? 20 : 100))
@@ -55,7 +56,6 @@ async function measure(mode: Mode) {
       if (r > 0) runs.push({ bytes, cpuUs, compressed: ws.reduce((n, w) => n + w.compressed, 0) - compressed0 })
     }
     const deliveries = sockets * messages
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     return {
       extension: ws[0]!.header('sec-websocket-extensions') ?? null,
       rssPerSocketKiB,

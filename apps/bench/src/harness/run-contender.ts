@@ -5,6 +5,7 @@ import { closeAll, connect, fanout, memory, memoryDelta, roomSize, rpc, type Rig
 import { Child } from './proc.js'
 import type { ContenderResult, FanoutResult } from './results.js'
 import type { Sizes } from './sizes.js'
+import { medianRun as median } from './median.js'
 
 export interface RunOptions {
   /** Directory for `.cpuprofile` files of the measured phases; no profiling when unset. */
@@ -23,7 +24,6 @@ export function startServer(c: Contender, o: RunOptions, extra: Record<string, u
   })
 }
 
-const median = (runs: FanoutResult[]) => [...runs].sort((a, b) => a.cpuUsPerDelivery - b.cpuUsPerDelivery)[Math.floor(runs.length / 2)]
 
 /** Every single-node scenario for one contender, on a fresh server process. */
 export async function runContender(c: Contender, sizes: Sizes, rig: Rig, o: RunOptions): Promise<ContenderResult> {

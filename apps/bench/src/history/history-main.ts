@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { describeMachine } from '../harness/machine.js'
 import { benchDir, killAll } from '../harness/proc.js'
 import { HISTORY_SIZES, runHistory, type HistoryResult, type HistoryStoreKind } from './run-history.js'
+import { median } from '../harness/median.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, store: { type: 'string', default: 'memory,nats' } } })
 const sizes = HISTORY_SIZES[values.smoke ? 'smoke' : 'full']
@@ -18,7 +19,6 @@ try {
 } finally {
   await killAll()
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 const f = sizes.fanout
 const fanRows = results.flatMap((result) =>
   (['plain', 'hist'] as const).map((t) => {

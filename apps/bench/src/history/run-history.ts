@@ -10,6 +10,7 @@ import { sleep } from '../wire/clock.js'
 import { nowMs } from '../storm/buckets.js'
 import type { HistoryConnectArgs } from './history-client.js'
 import type { HistoryTopic } from './history-contract.js'
+import { median } from '../harness/median.js'
 
 export interface HistorySizes {
   mode: 'full' | 'smoke'
@@ -86,7 +87,6 @@ export interface HistoryResult {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] ?? 0
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 type WaitResult = { streams: number; complete: number; received: number; disorder: number; recovered: number; notRecovered: number; lastAt: number; lastAckAt: number; doneAts: number[]; open: number }
 
 export async function runHistory(sizes: HistorySizes, log: (line: string) => void, store: HistoryStoreKind = 'memory'): Promise<HistoryResult> {

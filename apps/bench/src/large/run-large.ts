@@ -2,6 +2,7 @@ import type { Contender } from '../harness/contenders.js'
 import { closeAll, connect, fanout, memory, roomSize, type Rig } from '../harness/measure.js'
 import type { ConnectResult, FanoutResult } from '../harness/results.js'
 import { startServer } from '../harness/run-contender.js'
+import { medianRun as median } from '../harness/median.js'
 
 export interface LargeSizes {
   mode: 'full' | 'smoke'
@@ -34,7 +35,6 @@ export interface LargeResult {
   errors: string[]
 }
 
-const median = (runs: FanoutResult[]) => [...runs].sort((a, b) => a.cpuUsPerDelivery - b.cpuUsPerDelivery)[Math.floor(runs.length / 2)]!
 
 /** One contender: fan-out at `smallN`, then the node filled to `largeN`, fan-out again, memory. */
 export async function runLarge(c: Contender, sizes: LargeSizes, rig: Rig, log: (s: string) => void): Promise<LargeResult> {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { describeMachine } from '../harness/machine.js'
 import { closeAll, connect, fanout, rpc, type Rig } from '../harness/measure.js'
 import { benchDir, Child, killAll } from '../harness/proc.js'
+import { median } from '../harness/median.js'
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, kind: { type: 'string', default: 'rt-uws' }, base: { type: 'string' }, smoke: { type: 'boolean', default: false } } })
 const rounds = Number(values.smoke ? 1 : values.rounds)
@@ -38,7 +39,6 @@ const configs: Config[] = [
 ]
 type Sample = { call: number; delivery: number }
 const samples = new Map<string, Sample[]>(configs.map((c) => [c.name, []]))
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
 const rig: Rig = { clients, localAddresses: [], concurrency: 128 }
