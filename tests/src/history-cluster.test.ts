@@ -70,7 +70,7 @@ describe('topic history across a real 3-server NATS cluster with JetStream', () 
     await badPositions(c.nodes, 'bad')
   })
 
-  it('storage lost (the JetStream stream deleted under the nodes): clients holding positions of the old epoch are told recovered: false and continue in the new one', async () => {
+  it('storage lost (the JetStream stream deleted under the nodes): clients holding positions of the old epoch are told recovered: false and continue in the new one', { timeout: 60_000 }, async () => {
     const nats = await cluster()
     const prefix = natsPrefix()
     await using c = await natsHistoryNodes(nats.urls, prefix)
@@ -99,9 +99,9 @@ describe('topic history across a real 3-server NATS cluster with JetStream', () 
       // The answer that matters is the first in the new life. A loaded machine can add reconnects of
       // its own before the deletion (a heartbeat missed for a second): those recover in the old life.
       const back = (r: (typeof clients)[number]['streams'][number]) => r.infos.slice(1).findIndex((i) => i.epoch === life.epoch)
-      await until(() => clients.every((cl) => cl.client.state === 'open' && back(cl.streams[0]!) >= 0), 5_000, 'clients back')
+      await until(() => clients.every((cl) => cl.client.state === 'open' && back(cl.streams[0]!) >= 0), 20_000, 'clients back')
       await next.publish(c.nodes[1]!, 1, 99, s)
-      await until(() => clients.every((cl) => cl.streams[0]!.got.length === 6), 5_000, 'the first live publication of the new life')
+      await until(() => clients.every((cl) => cl.streams[0]!.got.length === 6), 20_000, 'the first live publication of the new life')
       for (const cl of clients) {
         const r = cl.streams[0]!
         const i = back(r)

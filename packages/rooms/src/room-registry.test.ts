@@ -29,6 +29,18 @@ function member(id: string) {
   return { id, got, send: (f: Frame) => void got.push(f) }
 }
 type M = ReturnType<typeof member>
+const byId = (a: M, b: M) => a.id.localeCompare(b.id)
+
+/** A native pub/sub that only records what it is asked to do. */
+function recordingNative() {
+  const calls: string[] = []
+  const native: NativeFanout<M> = {
+    subscribe: (m, ch) => void calls.push(`+${m.id} ${ch}`),
+    unsubscribe: (m, ch) => void calls.push(`-${m.id} ${ch}`),
+    publish: (ch, f) => void calls.push(`pub ${ch} ${String(f)}`),
+  }
+  return { calls, native }
+}
 
 describe('RoomRegistry', () => {
   it('a room of one member held as that member answers like any other, through joins, leaves and peer broadcasts (property)', () => {
@@ -62,6 +74,48 @@ describe('RoomRegistry', () => {
         for (const m of members) expect([...here.roomsOf(m)].sort()).toEqual(ROOMS.filter((r) => model.get(r)!.has(m)).sort())
       }),
       { numRuns: 200 },
+    )
+  })
+
+  it('keeps every member in many rooms (past the array it starts with) and fans out once per member, lone or native (property)', () => {
+    const ROOMS = Array.from({ length: 24 }, (_, i) => `r${i}`)
+    const op = fc.record({ join: fc.boolean(), room: fc.constantFrom(...ROOMS), who: fc.nat(2) })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const b = sharedBus()
+        // A native pub/sub that delivers to what it was told: so a member it misses, or gets twice, shows.
+        const channels = new Map<string, Set<M>>()
+        const native: NativeFanout<M> = {
+          subscribe: (m, ch) => void (channels.get(ch) ?? channels.set(ch, new Set()).get(ch)!).add(m),
+          unsubscribe: (m, ch) => void channels.get(ch)?.delete(m),
+          publish: (ch, f) => channels.get(ch)?.forEach((m) => m.send(f)),
+        }
+        const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native })
+        const members = [0, 1, 2].map((i) => member(`m${i}`))
+        const model = new Map(ROOMS.map((r) => [r, new Set<M>()]))
+        // A room fans out natively once it has had two members here since it was made.
+        const many = new Set<string>()
+        for (const o of ops) {
+          const m = members[o.who]!
+          const room = model.get(o.room)!
+          expect(o.join ? here.add(o.room, m) : here.remove(o.room, m)).toBe(o.join ? !room.has(m) : room.has(m))
+          if (o.join) room.add(m)
+          else room.delete(m)
+          if (room.size === 0) many.delete(o.room)
+          else if (room.size > 1) many.add(o.room)
+        }
+        for (const r of ROOMS) {
+          const want = model.get(r)!
+          expect([...(channels.get(roomSubject(r)) ?? [])].sort(byId)).toEqual(many.has(r) ? [...want].sort(byId) : [])
+          for (const m of members) m.got.length = 0
+          here.broadcast(r, `to ${r}`)
+          for (const m of members) expect(m.got).toEqual(want.has(m) ? [`to ${r}`] : [])
+        }
+        for (const m of members) expect([...here.roomsOf(m)].sort()).toEqual(ROOMS.filter((r) => model.get(r)!.has(m)).sort())
+        for (const m of members) here.removeAll(m)
+        expect([here.count, [...channels.values()].reduce((n, c) => n + c.size, 0)]).toEqual([0, 0])
+      }),
+      { numRuns: 150 },
     )
   })
 
@@ -136,12 +190,7 @@ describe('RoomRegistry', () => {
 
   it('fans out through native pub/sub when the transport has it: one call per delivery, channels kept in step', () => {
     const b = sharedBus()
-    const calls: string[] = []
-    const native: NativeFanout<M> = {
-      subscribe: (m, ch) => void calls.push(`+${m.id} ${ch}`),
-      unsubscribe: (m, ch) => void calls.push(`-${m.id} ${ch}`),
-      publish: (ch, f) => void calls.push(`pub ${ch} ${String(f)}`),
-    }
+    const { calls, native } = recordingNative()
     const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native })
     const there = new RoomRegistry<M>({ bus: b.bus, nodeId: 'b' })
     const [x, y] = [member('x'), member('y')]
@@ -151,7 +200,48 @@ describe('RoomRegistry', () => {
     here.broadcast('r', 'local')
     there.broadcast('r', 'remote')
     here.removeAll(x)
-    expect(calls).toEqual(['+x room.r', '+y room.r', 'pub room.r local', 'pub room.r remote', '-x room.r'])
+    here.broadcast('r', 'again') // y is alone now, but the room is still a set: native
+    expect(calls).toEqual(['+x room.r', '+y room.r', 'pub room.r local', 'pub room.r remote', '-x room.r', 'pub room.r again'])
     expect(x.got).toEqual([])
+    expect(y.got).toEqual([])
+  })
+
+  it('writes a lone member directly: no native channel until a second member joins, then both are on it', () => {
+    const b = sharedBus()
+    const { calls, native } = recordingNative()
+    const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native })
+    const there = new RoomRegistry<M>({ bus: b.bus, nodeId: 'b' })
+    const [u, v] = [member('u'), member('v')]
+    here.add('u1', u)
+    here.broadcast('u1', 'dm')
+    there.broadcast('u1', 'dm from b')
+    expect(calls).toEqual([])
+    expect(u.got).toEqual(['dm', 'dm from b'])
+    here.add('u1', v)
+    here.broadcast('u1', 'both')
+    expect(calls).toEqual(['+u room.u1', '+v room.u1', 'pub room.u1 both'])
+    expect(u.got).toEqual(['dm', 'dm from b'])
+    here.remove('u1', u)
+    here.remove('u1', v)
+    expect(calls.slice(3)).toEqual(['-u room.u1', '-v room.u1'])
+    expect(here.count).toBe(0)
+    // A lone member again: no channel, and leaving unsubscribes nothing.
+    here.add('u1', u)
+    here.broadcast('u1', 'back')
+    here.remove('u1', u)
+    expect(calls.length).toBe(5)
+    expect(u.got.at(-1)).toBe('back')
+  })
+
+  it('writes a lone member through `deliver` when one is given (a node serving several codecs)', () => {
+    const b = sharedBus()
+    const delivered: string[] = []
+    const native: NativeFanout<M> = { subscribe() {}, unsubscribe() {}, publish: (ch, f) => void delivered.push(`pub ${ch} ${String(f)}`) }
+    const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native, deliver: (ms, f, src) => void delivered.push(`deliver ${[...ms].map((m) => m.id).join(',')} ${String(f)} ${String(src)}`) })
+    here.add('u1', member('u'))
+    here.broadcast('u1', 'f', 'source')
+    here.add('u1', member('v'))
+    here.broadcast('u1', 'g', 'source')
+    expect(delivered).toEqual(['deliver u f source', 'pub room.u1 g'])
   })
 })

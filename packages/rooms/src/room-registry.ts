@@ -1,6 +1,9 @@
 import type { Bus, BusSubscription, Frame } from '@rt/contract'
 import { decodeEnvelope, encodeEnvelope, fromPeers, subjectToken } from '@rt/contract/internal'
 
+/** A member's rooms are kept in an array up to this many, in a Set beyond (removal stays O(1)). */
+const ARRAY_MAX = 16
+
 /** The bus subject of a room: `room.<name as a subject token>`. On the wire: never changes. */
 export const roomSubject = (room: string): string => `room.${subjectToken(room)}`
 
@@ -38,13 +41,18 @@ export interface RoomRegistryOptions<M extends RoomMember> {
   nodeId: string
   /** The bus subject of a room. @default {@link roomSubject} */
   subject?: (room: string) => string
-  /** Local fan-out through the transport's native pub/sub instead of a loop of sends. */
+  /**
+   * Local fan-out through the transport's native pub/sub instead of a loop of sends, for rooms of
+   * two members or more here: a lone member (a user's own room) is written directly and holds no
+   * native channel.
+   */
   native?: NativeFanout<M>
   /** Called when a member joins or leaves a room on this node (feeds cluster-wide membership). */
   onChange?: (room: string, member: M, joined: boolean) => void
   /**
-   * Writes a frame to members without native pub/sub; `source` is the frame before encoding, or
-   * undefined for one from the bus. The server's writes each member in its own codec.
+   * Writes a frame to members that native pub/sub does not reach (every member without it, a
+   * lone member with it); `source` is the frame before encoding, or undefined for one from the
+   * bus. The server's writes each member in its own codec.
    * @default a send to each member
    */
   deliver?: (members: Iterable<M>, frame: Frame, source: unknown) => void
@@ -71,8 +79,11 @@ export class RoomRegistry<M extends RoomMember> {
   private readonly rooms = new Map<string, Room<M>>()
   /** The same rooms by bus subject, for the shared bus handler. */
   private readonly bySubject = new Map<string, Room<M>>()
-  /** Rooms of each member: a plain name while it is in one room (the usual case), a Set beyond. */
-  private readonly memberRooms = new Map<M, string | Set<string>>()
+  /**
+   * Rooms of each member: a plain name while it is in one room, an array of a few (a room and
+   * the user's own: the usual case), a Set once it is in more than `ARRAY_MAX`.
+   */
+  private readonly memberRooms = new Map<M, string | string[] | Set<string>>()
   readonly subject: (room: string) => string
 
   /** Every room's bus handler: a peer's broadcast, delivered to the room's members here. */
@@ -86,14 +97,17 @@ export class RoomRegistry<M extends RoomMember> {
       const probe = this.options.probe
       if (!probe) return void this.deliver(r, env.frame, undefined)
       const t0 = probe.now()
-      probe.received(env.meta, this.deliver(r, env.frame, undefined), t0, this.options.native && env.frame)
+      const native = this.nativeFrame(r, env.frame)
+      probe.received(env.meta, this.deliver(r, env.frame, undefined), t0, native)
     })
   }
 
   /** Adds a member; false if it was there already. */
   add(room: string, member: M): boolean {
+    const native = this.options.native
     let r = this.rooms.get(room)
     if (!r) {
+      // Alone: written directly, so no native channel (a user's own room costs the transport nothing).
       const subject = this.subject(room)
       r = { subject, members: member, sub: this.options.bus.subscribe(subject, this.fromBus) }
       this.rooms.set(room, r)
@@ -101,15 +115,20 @@ export class RoomRegistry<M extends RoomMember> {
     } else if (r.members instanceof Set) {
       if (r.members.has(member)) return false
       r.members.add(member)
+      native?.subscribe(member, r.subject)
     } else {
       if (r.members === member) return false
+      // The second member: from now on the room fans out natively, the first member included.
+      native?.subscribe(r.members, r.subject)
+      native?.subscribe(member, r.subject)
       r.members = new Set([r.members, member])
     }
     const mine = this.memberRooms.get(member)
     if (mine === undefined) this.memberRooms.set(member, room)
-    else if (typeof mine === 'string') this.memberRooms.set(member, new Set([mine, room]))
-    else mine.add(room)
-    this.options.native?.subscribe(member, r.subject)
+    else if (typeof mine === 'string') this.memberRooms.set(member, [mine, room])
+    else if (mine instanceof Set) mine.add(room)
+    else if (mine.length < ARRAY_MAX) mine.push(room)
+    else this.memberRooms.set(member, new Set([...mine, room]))
     this.options.onChange?.(room, member, true)
     return true
   }
@@ -122,8 +141,17 @@ export class RoomRegistry<M extends RoomMember> {
     if (!alone && !(r.members instanceof Set && r.members.delete(member))) return false
     const mine = this.memberRooms.get(member)
     if (mine === room) this.memberRooms.delete(member)
-    else if (typeof mine === 'object' && mine.delete(room) && mine.size === 0) this.memberRooms.delete(member)
-    this.options.native?.unsubscribe(member, r.subject)
+    else if (mine instanceof Set) {
+      if (mine.delete(room) && mine.size === 0) this.memberRooms.delete(member)
+    } else if (Array.isArray(mine)) {
+      // Order does not matter: the last one takes the freed place.
+      const i = mine.indexOf(room)
+      const last = mine.pop()!
+      if (i >= 0 && i < mine.length) mine[i] = last
+      if (mine.length === 0) this.memberRooms.delete(member)
+    }
+    // Only a room of several members (a Set, even if down to one) has a native channel.
+    if (!alone) this.options.native?.unsubscribe(member, r.subject)
     if (alone || (r.members as Set<M>).size === 0) {
       r.sub.unsubscribe()
       this.rooms.delete(room)
@@ -169,21 +197,33 @@ export class RoomRegistry<M extends RoomMember> {
     const t0 = probe ? probe.now() : 0
     const token = probe?.begin()
     const r = this.rooms.get(room)
+    const native = probe && this.nativeFrame(r, frame)
     const n = r ? this.deliver(r, frame, source) : 0
     this.options.bus.publish(r ? r.subject : this.subject(room), encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
-    probe?.sent(token, n, t0, this.options.native && frame)
+    probe?.sent(token, n, t0, native)
   }
 
-  /** Writes to the room's members here; returns how many. */
+  /**
+   * Writes to the room's members here; returns how many. A lone member is sent to directly; a
+   * room of several goes through native pub/sub when the transport has it.
+   */
   private deliver(r: Room<M>, frame: Frame, source: unknown): number {
     const o = this.options
     const members = r.members
-    const many = members instanceof Set
+    if (!(members instanceof Set)) {
+      if (o.deliver) o.deliver([members], frame, source)
+      else members.send(frame)
+      return 1
+    }
     if (o.native) o.native.publish(r.subject, frame, source)
-    else if (o.deliver) o.deliver(many ? members : [members], frame, source)
-    else if (many) for (const m of members) m.send(frame)
-    else members.send(frame)
-    return many ? members.size : 1
+    else if (o.deliver) o.deliver(members, frame, source)
+    else for (const m of members) m.send(frame)
+    return members.size
+  }
+
+  /** The frame for the probe when native pub/sub writes the room (the probe counts those writes). */
+  private nativeFrame(r: Room<M> | undefined, frame: Frame): Frame | undefined {
+    return this.options.native && r && r.members instanceof Set ? frame : undefined
   }
 
   /** Drops every room and subscription (the node is closing). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { CloseCode, RtError, jsonEncoder, type AnyContract, type Bus, type Frame, type HistoryStore, type ServerFrame } from '@rt/contract'
 import { RoomRegistry, type NativeFanout } from '@rt/rooms'
 import { Addressing } from './cluster/addressing.js'
-import { roomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
+import { RoomHandle, targets, type ClusterParts } from './cluster/cluster-api.js'
 import { Directory, type ConnectionQuery } from './cluster/directory.js'
 import { createPresence } from './cluster/presence.js'
 import { AuthRefresh, type AuthRefreshOptions } from './auth-refresh.js'
@@ -85,13 +85,13 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   // A transport with native pub/sub fans out rooms and topics on this node with one call (per codec in use).
   const publish = transport.publish?.bind(transport)
   const native: NativeFanout<Connection> | undefined = publish && nativeFanout(codecs, publish)
-  // Without native pub/sub, a node serving several codecs writes each member in its own.
+  // A node serving several codecs writes each member that native pub/sub does not reach in its own.
   const multi = codecs.list.length > 1 ? codecs : undefined
   const rooms = new RoomRegistry<Connection>({
     bus,
     nodeId,
     ...(native && { native }),
-    ...(multi && !native && { deliver: (members: Iterable<Connection>, frame: Frame, source: unknown) => multi.deliver(members, frame, source as ServerFrame | undefined) }),
+    ...(multi && { deliver: (members: Iterable<Connection>, frame: Frame, source: unknown) => multi.deliver(members, frame, source as ServerFrame | undefined) }),
     onChange: (room, conn, joined) => (joined ? directory.joinRoom(room, conn.id) : directory.leaveRoom(room, conn.id)),
     probe: telemetry.roomProbe(),
   })
@@ -260,7 +260,7 @@ export function createServer<C extends AnyContract, Ctx extends BaseContext>(opt
   const server = {
     nodeId,
     connections,
-    room: (name: string) => roomHandle(parts, name),
+    room: (name: string) => new RoomHandle(parts, name),
     rooms: async () => directory.roomNames(),
     toConn: sharedTargets.toConn,
     toUser: sharedTargets.toUser,

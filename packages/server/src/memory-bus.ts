@@ -22,15 +22,14 @@ class Sub implements BusSubscription {
     readonly handler: Handler,
     /** Its tokens when the subject has a wildcard; undefined for an exact subject. */
     readonly pattern: string[] | undefined,
-    private readonly owner: Set<Sub>,
-    private readonly hub: HubState,
+    /** The bus that made it: the hub lists every bus's subscriptions, a bus keeps no list of its own. */
+    readonly owner: { readonly hub: HubState },
   ) {}
 
   unsubscribe(): void {
     if (!this.active) return
     this.active = false
-    this.owner.delete(this)
-    this.hub.remove(this)
+    this.owner.hub.remove(this)
   }
 }
 
@@ -40,6 +39,8 @@ interface HubState extends MemoryHub {
   patterns: Set<Sub>
   add(sub: Sub): void
   remove(sub: Sub): void
+  /** Every live subscription that `owner` made (for its close). */
+  of(owner: unknown): Sub[]
 }
 
 /** Creates a hub that several in-memory buses (one per node) share. */
@@ -64,6 +65,11 @@ export function createMemoryHub(): MemoryHub {
       const had = this.exact.get(sub.subject)
       if (had === sub) this.exact.delete(sub.subject)
       else if (had instanceof Set && had.delete(sub) && had.size === 0) this.exact.delete(sub.subject)
+    },
+    of(owner) {
+      const found = [...this.patterns].filter((s) => s.owner === owner)
+      for (const subs of this.exact.values()) for (const s of subs instanceof Set ? subs : [subs]) if (s.owner === owner) found.push(s)
+      return found
     },
   }
   return hub
@@ -96,7 +102,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
   const hub = (options.hub ?? createMemoryHub()) as HubState
   const logger = options.logger ?? stderrLogger
   const onError = options.onError ?? ((e: unknown) => logger.error({ err: e, where: 'bus' }, 'memory bus handler threw'))
-  const mine = new Set<Sub>()
+  // What this bus's subscriptions point back to: their hub, and who made them.
+  const owner = { hub }
   let closed = false
 
   const deliver = (subject: string, data: Uint8Array) => {
@@ -145,8 +152,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
       if (closed) throw new Error('memory bus is closed')
       const wild = subject.includes('*') || subject.includes('>')
       const tokens = wild ? subject.split('.') : undefined
-      const sub = new Sub(subject, handler, tokens && (tokens.includes('*') || tokens.includes('>')) ? tokens : undefined, mine, hub)
-      mine.add(sub)
+      const sub = new Sub(subject, handler, tokens && (tokens.includes('*') || tokens.includes('>')) ? tokens : undefined, owner)
       hub.add(sub)
       return sub
     },
@@ -157,7 +163,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus & { readonl
       if (closed) return
       await bus.flush()
       closed = true
-      for (const sub of [...mine]) sub.unsubscribe()
+      for (const sub of hub.of(owner)) sub.unsubscribe()
     },
   }
   return bus

@@ -92,12 +92,11 @@ export abstract class QueuedSocket<S extends WriteScheduler = WriteScheduler> im
   send(frame: Frame): void {
     if (this.state !== OPEN) return
     this.queuedBytes += typeof frame === 'string' ? frame.length : frame.byteLength
-    let queue = this.queue
-    if (queue === undefined) {
-      queue = this.queue = []
-      this.scheduler.mark(this)
-    }
-    queue.push(frame)
+    const queue = this.queue
+    if (queue !== undefined) return void queue.push(frame)
+    // `[frame]`: the usual turn writes one frame, and an array grown by a push reserves room for 16 more.
+    this.queue = [frame]
+    this.scheduler.mark(this)
   }
 
   /** Writes what is queued now; the scheduler calls it once per turn. */

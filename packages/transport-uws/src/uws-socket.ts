@@ -55,7 +55,9 @@ export class UwsSocket extends QueuedSocket<PubSub> {
   subscribe(channel: string): void {
     if (this.closed || this.channels?.includes(channel)) return
     this.ws.subscribe(channel)
-    ;(this.channels ??= []).push(channel)
+    // `[channel]`, not `[]` and a push: an array grown by a push reserves room for 16 more.
+    if (this.channels) this.channels.push(channel)
+    else this.channels = [channel]
     this.scheduler.join(channel, this)
   }
 

@@ -9,6 +9,8 @@ export interface HistoryNodeOptions {
   /** The store; omitted: the server's default (`bus.history`, else its own memory store). */
   history?: HistoryStore
   port?: number
+  /** The server's budget for one history read. @default the server's (5 s) */
+  recoveryTimeoutMs?: number
 }
 
 /** A disposable @rt node serving the history contract on a loopback port; `errors` collects what reached onError. */
@@ -20,7 +22,7 @@ export async function startHistoryNode(options: HistoryNodeOptions = {}) {
     authenticate: ({ auth }) => ({ user: { id: String((auth as { name?: string } | undefined)?.name ?? 'anon') } }),
     handlers: {},
     cluster: { heartbeatMs: 100, deadAfterMs: 600 },
-    limits: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_000 },
+    limits: { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_000, ...(options.recoveryTimeoutMs !== undefined && { recoveryTimeoutMs: options.recoveryTimeoutMs }) },
     onError: (e) => errors.push(e),
     ...(options.bus && { bus: options.bus }),
     ...(options.history && { history: options.history }),

@@ -51,11 +51,18 @@ export async function roomSize(servers: Child[]): Promise<number> {
 }
 
 /** Heap and RSS after three full GCs in the server process. */
-export async function memory(server: Child): Promise<{ rss: number; heapUsed: number }> {
+/** A server's memory after GC; `young`: the committed size of V8's young generation. */
+export interface MemoryReading {
+  rss: number
+  heapUsed: number
+  young: number
+}
+
+export async function memory(server: Child): Promise<MemoryReading> {
   return server.request('mem')
 }
 
-export function memoryDelta(n: number, before: { rss: number; heapUsed: number }, after: { rss: number; heapUsed: number }): MemoryResult {
+export function memoryDelta(n: number, before: MemoryReading, after: MemoryReading): MemoryResult {
   return {
     n,
     rssBefore: before.rss,
@@ -64,6 +71,7 @@ export function memoryDelta(n: number, before: { rss: number; heapUsed: number }
     heapAfter: after.heapUsed,
     rssPerConn: (after.rss - before.rss) / n,
     heapPerConn: (after.heapUsed - before.heapUsed) / n,
+    youngPerConn: (after.young - before.young) / n,
   }
 }
 

@@ -56,6 +56,8 @@ export interface MemoryResult {
   heapAfter: number
   rssPerConn: number
   heapPerConn: number
+  /** Growth of V8's young generation (committed, in RSS) over the measurement, per connection. */
+  youngPerConn: number
 }
 
 export interface ContenderResult {

@@ -1,6 +1,6 @@
 // A contender's server in a process of its own, driven by the harness over IPC.
 // argv[2]: ServerConfig as JSON.
-import { writeHeapSnapshot } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { announce, serveIpc } from '../wire/ipc.js'
 import { nowUs, sleep } from '../wire/clock.js'
 import type { BenchServer, ServerConfig } from './bench-server.js'
@@ -63,7 +63,10 @@ serveIpc({
       await sleep(30)
     }
     const m = process.memoryUsage()
-    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+    // V8's young generation: its committed pages stay in RSS after GC, at the size a burst of
+    // allocation grew it to (up to 2 × 16 MiB), whatever the number of connections.
+    const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, young }
   },
   roomSize: () => server.roomSize(),
   state: async () => (await server.state?.()) ?? {},

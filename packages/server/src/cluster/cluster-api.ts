@@ -4,7 +4,7 @@ import type { RoomRegistry } from '@rt/rooms'
 import { Connection } from '../connection.js'
 import { checkPayload } from '../payload.js'
 import type { Addressing } from './addressing.js'
-import type { Directory } from './directory.js'
+import type { ConnRecord, Directory } from './directory.js'
 
 type Encode = (frame: ServerFrame) => Frame
 
@@ -32,35 +32,50 @@ function local(conn: unknown): Connection {
   return conn
 }
 
-/** `srv.room(name)`: a handle; the room itself exists while it has members. */
-export function roomHandle(p: ClusterParts, name: string) {
-  if (typeof name !== 'string' || name === '') throw new TypeError('a room name must be a non-empty string')
-  return {
-    name,
-    add(conn: unknown) {
-      const c = local(conn)
-      if (!c.closed) p.rooms.add(name, c)
-    },
-    remove(conn: unknown) {
-      p.rooms.remove(name, local(conn))
-    },
-    has(conn: unknown) {
-      return conn instanceof Connection && p.rooms.has(name, conn)
-    },
-    broadcast(event: string, payload: unknown) {
-      // Rooms are mixed-role: only the shared vocabulary is understood by every member.
-      const f = eventFrame(p.shared.events, 'shared', event, payload, p.validateOutput)
-      p.rooms.broadcast(name, p.encode(f), f)
-    },
-    get size() {
-      return p.rooms.size(name)
-    },
-    async count() {
-      return p.directory.roomCount(name)
-    },
-    async members() {
-      return p.directory.roomMembers(name)
-    },
+/**
+ * `srv.room(name)`: a handle; the room itself exists while it has members. A class, so that a
+ * handle made per connection (a user's own room) costs one small object, not a closure a method.
+ */
+export class RoomHandle {
+  readonly name: string
+
+  constructor(
+    private readonly p: ClusterParts,
+    name: string,
+  ) {
+    if (typeof name !== 'string' || name === '') throw new TypeError('a room name must be a non-empty string')
+    this.name = name
+  }
+
+  add(conn: unknown): void {
+    const c = local(conn)
+    if (!c.closed) this.p.rooms.add(this.name, c)
+  }
+
+  remove(conn: unknown): void {
+    this.p.rooms.remove(this.name, local(conn))
+  }
+
+  has(conn: unknown): boolean {
+    return conn instanceof Connection && this.p.rooms.has(this.name, conn)
+  }
+
+  broadcast(event: string, payload: unknown): void {
+    // Rooms are mixed-role: only the shared vocabulary is understood by every member.
+    const f = eventFrame(this.p.shared.events, 'shared', event, payload, this.p.validateOutput)
+    this.p.rooms.broadcast(this.name, this.p.encode(f), f)
+  }
+
+  get size(): number {
+    return this.p.rooms.size(this.name)
+  }
+
+  async count(): Promise<number> {
+    return this.p.directory.roomCount(this.name)
+  }
+
+  async members(): Promise<ConnRecord[]> {
+    return this.p.directory.roomMembers(this.name)
   }
 }
 

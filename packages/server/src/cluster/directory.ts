@@ -152,20 +152,22 @@ export class Directory {
 
   // ---- local changes ----------------------------------------------------------------
   addConn(connId: string, userId: string, role: string, since: number): void {
-    this.apply(this.self, ['+c', connId, userId, role, since])
-    this.queue(['+c', connId, userId, role, since])
+    this.local(['+c', connId, userId, role, since])
   }
   removeConn(connId: string): void {
-    this.apply(this.self, ['-c', connId])
-    this.queue(['-c', connId])
+    this.local(['-c', connId])
   }
   joinRoom(room: string, connId: string): void {
-    this.apply(this.self, ['+r', room, connId])
-    this.queue(['+r', room, connId])
+    this.local(['+r', room, connId])
   }
   leaveRoom(room: string, connId: string): void {
-    this.apply(this.self, ['-r', room, connId])
-    this.queue(['-r', room, connId])
+    this.local(['-r', room, connId])
+  }
+
+  /** A change of this node's own part: applied here, then sent in the turn's delta (the op is not changed by either). */
+  private local(op: Op): void {
+    this.apply(this.self, op)
+    this.queue(op)
   }
 
   // ---- queries -------------------------------------------------------------------------

@@ -13,16 +13,27 @@ export interface BusCounts {
  */
 export function countingBus(bus: Bus): { bus: Bus; counts: BusCounts } {
   const counts: BusCounts = { sent: BUS_KINDS.map(() => 0), received: BUS_KINDS.map(() => 0) }
+  // One counting wrapper per handler, not per subscription: the room registry subscribes every
+  // room with the same handler, and a user's own room should not cost a closure.
+  const counted = new WeakMap<Parameters<Bus['subscribe']>[1], Parameters<Bus['subscribe']>[1]>()
+  const wrap = (handler: Parameters<Bus['subscribe']>[1]): Parameters<Bus['subscribe']>[1] => {
+    let w = counted.get(handler)
+    if (!w) {
+      w = (data, s) => {
+        counts.received[busKind(s)]!++
+        handler(data, s)
+      }
+      counted.set(handler, w)
+    }
+    return w
+  }
   const wrapped: Bus & { readonly history?: unknown } = {
     publish(subject, data) {
       counts.sent[busKind(subject)]!++
       bus.publish(subject, data)
     },
     subscribe(subject, handler) {
-      return bus.subscribe(subject, (data, s) => {
-        counts.received[busKind(s)]!++
-        handler(data, s)
-      })
+      return bus.subscribe(subject, wrap(handler))
     },
     flush: () => bus.flush(),
     close: () => bus.close(),
