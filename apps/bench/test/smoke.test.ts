@@ -75,6 +75,9 @@ describe('reconnect storm (smoke size)', () => {
         const r = await runStorm(storm, variant, { log: (l) => lines.push(l) })
         expect(r.errors, lines.join('\n')).toEqual([])
         expect(r.reopened).toBe(storm.clients)
+        // And every client got a topic publication after the restart: its subscription was restored.
+        expect(r.resubscribed).toBe(storm.clients)
+        expect(r.resubscribeMs).toBeGreaterThan(0)
         // Every client tried at least once while down, and the port saw requests (not only a closed port).
         expect(r.clientAttempts).toBeGreaterThanOrEqual(storm.clients)
         expect(r.serverAttempts).toBeGreaterThan(0)

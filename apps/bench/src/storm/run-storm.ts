@@ -1,7 +1,8 @@
 // The reconnect storm: N @rt clients on one node; the node goes down (srv.close(), or SIGKILL)
 // and comes back `downMs` later. Measured: connection attempts per second while it is down (at
-// the port, and at the clients), the time until every client is open again and the node's CPU
-// meanwhile; with `bystander`, the node is one of a 2-node cluster on NATS, and clients of the
+// the port, and at the clients), the time until every client is open again and until the node
+// holds every client's topic subscription again (then one publication must reach them all), and
+// the node's CPU meanwhile; with `bystander`, the node is one of a 2-node cluster on NATS, and clients of the
 // other node call `echo` at a steady pace throughout: their latency before and during the storm.
 import { startNats, type Program } from '../harness/infra.js'
 import { Child } from '../harness/proc.js'
@@ -60,6 +61,10 @@ export interface StormResult {
   /** Client attempts from the restart until all were open. */
   recoverAttempts: number
   reopened: number
+  /** From the restart until the node held every client's subscription to topic `pulse` again. */
+  resubscribeMs: number
+  /** Clients that then got a publication of the topic (every one: their subscriptions work). */
+  resubscribed: number
   /** Server CPU of the restarted node from its restart until the last client was open, in ms. */
   recoverCpuMs: number
   /** Sockets in their handshake at the restarted node (`srv.stats().handshakes`, sampled every 20 ms): the most at once, and the most in each second from the restart. */
@@ -73,7 +78,7 @@ export interface StormResult {
 }
 
 type NodeInfo = { port: number; pid: number }
-type NodeStats = { upgrades: [number, number][]; connections: number; open: number; lastConnectionAt: number; cpuUs: number; handshakes: [number, number][] }
+type NodeStats = { upgrades: [number, number][]; connections: number; open: number; lastConnectionAt: number; cpuUs: number; handshakes: [number, number][]; subscribed: [number, number][] }
 
 export interface CallWindow {
   calls: number
@@ -99,7 +104,7 @@ export interface StormOptions {
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 export async function runStorm(sizes: StormSizes, variant: StormVariant, o: StormOptions): Promise<StormResult> {
-  const r: StormResult = { variant, down: o.down ?? '503', clients: sizes.clients, connectMs: 0, downMs: sizes.downMs, serverAttempts: 0, serverPerSec: 0, serverSeries: [], clientAttempts: 0, clientPerSec: 0, recoverMs: 0, recoverAttempts: 0, reopened: 0, recoverCpuMs: 0, handshakesPeak: 0, handshakeSeries: [], timeline: [], errors: [] }
+  const r: StormResult = { variant, down: o.down ?? '503', clients: sizes.clients, connectMs: 0, downMs: sizes.downMs, serverAttempts: 0, serverPerSec: 0, serverSeries: [], clientAttempts: 0, clientPerSec: 0, recoverMs: 0, recoverAttempts: 0, reopened: 0, resubscribeMs: 0, resubscribed: 0, recoverCpuMs: 0, handshakesPeak: 0, handshakeSeries: [], timeline: [], errors: [] }
   const log = (s: string) => o.log(`[storm ${variant}] ${s}`)
   const procs: Child[] = []
   let nats: Program | undefined
@@ -176,9 +181,23 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     const allOpenAt = Math.max(...waited.map((w) => w.lastOpenAt))
     r.recoverMs = allOpenAt - upAt
     if (r.reopened !== sizes.clients) r.errors.push(`${r.reopened} of ${sizes.clients} clients open again after ${sizes.recoverTimeoutMs} ms: ${JSON.stringify(waited.map((w) => w.states))}`)
-
-    const nodeStats = await node.request<NodeStats>('stats')
+    // Re-subscribed: the restarted node counts every client's subscription (first at that count,
+    // sampled every 20 ms); then one publication must reach every client.
+    const end = nowMs() + sizes.recoverTimeoutMs
+    let nodeStats = await node.request<NodeStats>('stats')
     r.recoverCpuMs = (nodeStats.cpuUs - cpuAtUp) / 1000
+    while (nowMs() < end && (nodeStats.subscribed.at(-1)?.[1] ?? 0) < sizes.clients) {
+      await sleep(50)
+      nodeStats = await node.request<NodeStats>('stats')
+    }
+    const all = nodeStats.subscribed.find(([t, n]) => t >= upAt && n >= sizes.clients)
+    r.resubscribeMs = all ? all[0] - upAt : 0
+    await Promise.all(clients.map((c) => c.request('armPulse')))
+    await node.request('pulse')
+    const pulsed = await Promise.all(clients.map((c) => c.request<{ got: number }>('waitPulse', { timeoutMs: 10_000 }, 20_000)))
+    r.resubscribed = sum(pulsed.map((p) => p.got))
+    if (!all || r.resubscribed !== sizes.clients) r.errors.push(`${nodeStats.subscribed.at(-1)?.[1] ?? 0} topic subscriptions at the node, and ${r.resubscribed} of ${sizes.clients} clients got a publication, after the restart`)
+
     const upSlot = Math.floor(upAt / 100)
     r.handshakeSeries = Array.from({ length: Math.ceil((allOpenAt - upAt) / 1000) + 1 }, (_, i) =>
       Math.max(0, ...nodeStats.handshakes.filter(([k]) => k >= upSlot + i * 10 && k < upSlot + (i + 1) * 10).map(([, n]) => n)),
@@ -209,6 +228,7 @@ export async function runStorm(sizes: StormSizes, variant: StormVariant, o: Stor
     r.timeline = server.map((n, i) => [i, n, client[i]!])
     if (nodeStats.open !== r.reopened) r.errors.push(`the node holds ${nodeStats.open} connections, ${r.reopened} clients are open`)
     log(`down ${(down).toFixed(1)} s: ${r.serverAttempts} upgrade requests at the port (${Math.round(r.serverPerSec)}/s; per second ${r.serverSeries.join(' ')}), ${r.clientAttempts} client attempts (${Math.round(r.clientPerSec)}/s)`)
+    log(`restart → every client's topic subscription back at the node in ${Math.round(r.resubscribeMs)} ms; ${r.resubscribed} clients got the publication that followed`)
     log(`restart → all ${r.reopened} open in ${Math.round(r.recoverMs)} ms, ${r.recoverAttempts} attempts, ${Math.round(r.recoverCpuMs)} ms of server CPU, at most ${r.handshakesPeak} handshakes in flight (per second: ${r.handshakeSeries.join(' ')})`)
     await Promise.all(clients.map((c) => c.request('closeAll', {}, 60_000)))
   } catch (e) {

@@ -16,6 +16,7 @@ interface StormClient {
   ready(): Promise<void>
   close(): Promise<void>
   readonly call: { echo(input: { ts: number; seq: number }): Promise<unknown> }
+  subscribe(topic: 'pulse', listener: (p: unknown) => void): unknown
 }
 type CreateClient = (contract: unknown, options: Record<string, unknown>) => StormClient
 
@@ -34,6 +35,9 @@ class CountingWebSocket extends WebSocket {
 
 let clients: StormClient[] = []
 let lastOpenAt = 0
+// Topic `pulse`: each client's first publication received at or after `pulseSince` (0: none yet).
+let pulseSince = 0
+let firstPulse: number[] = []
 
 export interface StormConnectArgs {
   url: string
@@ -56,6 +60,14 @@ async function connect(a: StormConnectArgs) {
       })
       c.onStateChange(({ state }) => {
         if (state === 'open') lastOpenAt = Math.max(lastOpenAt, nowMs())
+      })
+      // Restored by the client after every reconnect.
+      const i = firstPulse.push(0) - 1
+      c.subscribe('pulse', () => {
+        if (pulseSince > 0 && firstPulse[i] === 0) {
+          const now = nowMs()
+          if (now >= pulseSince) firstPulse[i] = now
+        }
       })
       return c
     })
@@ -125,10 +137,24 @@ serveIpc({
     for (const c of clients) states[c.state] = (states[c.state] ?? 0) + 1
     return { open, total: clients.length, lastOpenAt, states }
   },
+  /** From now on, each client's first `pulse` publication is noted (call before the restart). */
+  armPulse() {
+    pulseSince = nowMs()
+    firstPulse.fill(0)
+    return { since: pulseSince }
+  },
+  /** Resolves when every client has had a `pulse` since `armPulse` (or at the timeout): how many, and when the last one came. */
+  async waitPulse({ timeoutMs }: { timeoutMs: number }) {
+    const end = nowMs() + timeoutMs
+    while (firstPulse.some((t) => t === 0) && nowMs() < end) await sleep(20)
+    return { got: firstPulse.filter((t) => t > 0).length, total: firstPulse.length, lastAt: Math.max(0, ...firstPulse) }
+  },
   stats: () => ({ attempts: attempts.entries(), open: clients.filter((c) => c.state === 'open').length }),
   async closeAll() {
     const all = clients
     clients = []
+    firstPulse = []
+    pulseSince = 0
     await Promise.all(all.map((c) => c.close()))
     return { closed: all.length }
   },

@@ -40,13 +40,13 @@ try {
 
 const rows = results.map(
   (r) =>
-    `| ${r.variant === 'graceful' ? 'srv.close()' : 'SIGKILL'}, port ${r.down === 'closed' ? 'closed' : 'answers 503'} | ${r.clients} | ${(r.downMs / 1000).toFixed(1)} s | ${Math.round(r.clientPerSec)} | ${(r.clientAttempts / r.clients).toFixed(1)} | ${r.down === 'closed' ? '–' : `${Math.round(r.serverPerSec)} (peak ${Math.max(0, ...r.serverSeries)})`} | ${(r.recoverMs / 1000).toFixed(1)} s | ${r.reopened}/${r.clients} | ${Math.round(r.recoverCpuMs)} ms | ${r.handshakesPeak} | ${r.bystander ? `${(r.bystander.before.p99Us / 1000).toFixed(2)} / ${(r.bystander.storm.p99Us / 1000).toFixed(2)} ms` : '–'} |`,
+    `| ${r.variant === 'graceful' ? 'srv.close()' : 'SIGKILL'}, port ${r.down === 'closed' ? 'closed' : 'answers 503'} | ${r.clients} | ${(r.downMs / 1000).toFixed(1)} s | ${Math.round(r.clientPerSec)} | ${(r.clientAttempts / r.clients).toFixed(1)} | ${r.down === 'closed' ? '–' : `${Math.round(r.serverPerSec)} (peak ${Math.max(0, ...r.serverSeries)})`} | ${(r.recoverMs / 1000).toFixed(1)} s | ${(r.resubscribeMs / 1000).toFixed(1)} s | ${r.reopened}/${r.clients} | ${Math.round(r.recoverCpuMs)} ms | ${r.handshakesPeak} | ${r.bystander ? `${(r.bystander.before.p99Us / 1000).toFixed(2)} / ${(r.bystander.storm.p99Us / 1000).toFixed(2)} ms` : '–'} |`,
 )
 process.stdout.write(
   [
     '',
-    '| node stopped, then | clients | down | client attempts/s | attempts per client | upgrade requests/s at the port | restart → all open | open again | server CPU, restart → all open | handshakes in flight, most | other node: call p99 before / during |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| node stopped, then | clients | down | client attempts/s | attempts per client | upgrade requests/s at the port | restart → all open | restart → all re-subscribed | open again | server CPU, restart → all open | handshakes in flight, most | other node: call p99 before / during |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
   ].join('\n'),

@@ -1,6 +1,7 @@
 // The @rt node of the reconnect storm, in a process of its own. It owns the listening HTTP server,
 // so it counts every upgrade request on the port, and answers them with 503 while no @rt server is
 // attached: what a draining deploy or a load balancer answers while the node is down.
+// It counts its clients' subscriptions to topic `pulse` and publishes on it when asked.
 // argv[2]: { port, up, spare, bus } as JSON (port 0 picks one; up: start the @rt server at once;
 // spare: do not listen until told, so a replacement is ready the moment the old process dies;
 // bus: a NATS url, so the node is one of a cluster).
@@ -10,6 +11,7 @@ import { RtError, createServer, type Bus } from '@rt/server'
 import { createWsTransport } from '@rt/transport-ws'
 import { benchContract } from '../server/bench-contract.js'
 import { TOKEN } from '../server/bench-server.js'
+import { nowUs } from '../wire/clock.js'
 import { announce, serveIpc } from '../wire/ipc.js'
 import { Buckets, nowMs } from './buckets.js'
 
@@ -58,10 +60,15 @@ function startRt(b: Bus | undefined) {
 }
 let rt: ReturnType<typeof startRt> | undefined
 
-// Sockets in their handshake (srv.stats().handshakes), sampled every 20 ms: the most per 100 ms slot.
+// Sampled every 20 ms: sockets in their handshake (srv.stats().handshakes), the most per 100 ms
+// slot; and the clients' subscriptions to topic `pulse` ([time, count] each time it changes).
 const inHandshake = new Map<number, number>()
+const subscribed: [number, number][] = []
 setInterval(() => {
-  const n = rt?.stats().handshakes ?? 0
+  const s = rt?.stats()
+  const subs = s?.topics.pulse ?? 0
+  if (subs !== (subscribed.at(-1)?.[1] ?? 0)) subscribed.push([nowMs(), subs])
+  const n = s?.handshakes ?? 0
   if (n === 0) return
   const k = Math.floor(nowMs() / 100)
   inHandshake.set(k, Math.max(inHandshake.get(k) ?? 0, n))
@@ -93,7 +100,12 @@ serveIpc({
     rt = undefined
     return { at, closedAt: nowMs() }
   },
-  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt, cpuUs: cpuUs(), handshakes: [...inHandshake] }),
+  /** One publication on topic `pulse`, to every subscribed client. */
+  async pulse() {
+    await rt?.publish('pulse', { ts: nowUs(), seq: 1 })
+    return { at: nowMs() }
+  },
+  stats: () => ({ upgrades: upgrades.entries(), connections, open: rt?.connections.size ?? 0, lastConnectionAt, cpuUs: cpuUs(), handshakes: [...inHandshake], subscribed }),
   async exit() {
     await rt?.close().catch(() => {})
     http.closeAllConnections()
