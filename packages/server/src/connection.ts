@@ -54,6 +54,7 @@ const INTERNAL = new RtError('INTERNAL', 'Internal server error')
 /** One authenticated client connection on this node. */
 export class Connection {
   readonly since = Date.now()
+  /** When the last frame came (`performance.now()`): the heartbeat's clock, and the token buckets' (refilled up to it). */
   lastSeen = performance.now()
   closed = false
   // Made on the first call that does not answer synchronously: most connections keep no Set (~130 B).
@@ -62,7 +63,6 @@ export class Connection {
   // Token buckets, frames and bytes (see limits.ts), kept inline: no object per connection.
   private tokens: number
   private bytes: number
-  private refilled = performance.now()
   private strikes = 0
   private settled: (() => void) | undefined
   /** Only for credentials that expire (see auth-refresh.ts). */
@@ -149,9 +149,12 @@ export class Connection {
   receive(data: Frame): void {
     // Frames still arriving from a read that began before the close cost nothing.
     if (this.closed) return
-    const now = (this.lastSeen = performance.now())
+    const now = performance.now()
+    // The buckets refill for the time since the last frame (or the connection's start).
+    const dt = now - this.lastSeen
+    this.lastSeen = now
     // Bytes are metered before parsing: malformed frames cost the parser as much as good ones.
-    if (!this.refill(now, frameSize(data))) {
+    if (!this.refill(dt, frameSize(data))) {
       this.core.telemetry.rateLimited('bytes')
       return this.close(CloseCode.RATE_LIMITED, 'inbound byte rate exceeded')
     }
@@ -195,13 +198,11 @@ export class Connection {
     return (this.core.frames[frame.t] as (conn: Connection, frame: ClientFrame) => void | Promise<void>)(this, frame)
   }
 
-  /** Refills both buckets and takes `size` bytes; false once the byte burst is used up. */
-  private refill(now: number, size: number): boolean {
+  /** Refills both buckets for `dt` ms and takes `size` bytes; false once the byte burst is used up. */
+  private refill(dt: number, size: number): boolean {
     const { ratePerSecond, rateBurst, byteRatePerSecond, byteBurst } = this.core.limits
-    const dt = now - this.refilled
     // dt > 0: Infinity × 0 would be NaN.
     if (dt > 0) {
-      this.refilled = now
       this.tokens = Math.min(rateBurst, this.tokens + (dt * ratePerSecond) / 1000)
       this.bytes = Math.min(byteBurst, this.bytes + (dt * byteRatePerSecond) / 1000)
     }
