@@ -7,11 +7,28 @@ import { Handshakes, type HandshakeOptions } from './handshake.js'
 import { resolveLimits, type Limits } from './limits.js'
 import { resolveRoles } from './roles.js'
 import { Telemetry } from './telemetry/telemetry.js'
-import type { TransportRequest, TransportSocket } from './transport.js'
+import type { SocketListener, TransportRequest, TransportSocket } from './transport.js'
 import type { BaseContext, DisconnectReason } from './types.js'
 
 const contract = defineContract({ roles: { user: { clientToServer: { ping: { input: z.object({}), output: z.object({}) } } } } })
 const { entries } = resolveRoles(contract, { user: { ping: () => ({}) } })
+
+/** A socket whose transport takes a new listener when the handshake ends (as ws and uWS do). */
+class RebindingSocket implements TransportSocket {
+  readonly sent: unknown[] = []
+  closedWith: [number, string | undefined] | undefined
+  bufferedAmount = 0
+  readonly listeners: SocketListener[] = []
+  send(frame: Frame): void {
+    this.sent.push(jsonEncoder.decode(frame))
+  }
+  close(code: number, reason?: string): void {
+    this.closedWith ??= [code, reason]
+  }
+  rebind(listener: SocketListener): void {
+    this.listeners.push(listener)
+  }
+}
 
 class FakeSocket implements TransportSocket {
   readonly sent: unknown[] = []
@@ -59,7 +76,12 @@ function setup(o: { limits?: Partial<Limits>; authenticate?: HandshakeOptions['a
     const listener = hs.open(socket, req)
     return { socket, listener }
   }
-  return { hs, open, received, detached, reports, drain: () => (draining = true) }
+  const openRebinding = (req = request()) => {
+    const socket = new RebindingSocket()
+    const listener = hs.open(socket, req)
+    return { socket, listener }
+  }
+  return { hs, open, openRebinding, received, detached, reports, drain: () => (draining = true) }
 }
 
 describe('Handshakes', () => {
@@ -155,6 +177,31 @@ describe('Handshakes', () => {
     expect(pending.socket.closedWith).toEqual([CloseCode.GOING_AWAY, 'server shutting down'])
     drain()
     expect(hs.upgrade(request('6.6.6.6'))).toEqual({ status: 503, message: 'Server shutting down' })
+  })
+
+  it('hands an open connection to a listener of its own once the handshake ends (rebind): frames, caps and close go through it', async () => {
+    let release!: () => void
+    const { openRebinding, hs, received, detached } = setup({ limits: { maxConnectionsPerIp: 1 }, onConnection: () => new Promise<void>((r) => (release = r)) })
+    const { socket, listener } = openRebinding(request('7.7.7.7'))
+    listener.message(HELLO)
+    listener.message('held')
+    await tick()
+    // Still in the handshake (onConnection runs): no handoff yet, the frame is held.
+    expect(socket.listeners).toEqual([])
+    release()
+    await tick()
+    expect(received).toEqual(['held'])
+    expect(socket.listeners).toHaveLength(1)
+    const link = socket.listeners[0]!
+    expect(link).not.toBe(listener)
+    link.message('after')
+    expect(received).toEqual(['held', 'after'])
+    // The connection still holds its address's place until its socket is gone, through the new listener.
+    expect(hs.upgrade(request('7.7.7.7'))).toEqual({ status: 429, message: 'Too many connections from this address' })
+    link.close(1001, 'going')
+    expect(detached).toEqual([{ code: 1001, reason: 'going' }])
+    expect(hs.upgrade(request('7.7.7.7'))).toBe(true)
+    expect(hs.sockets).toBe(0)
   })
 
   it('reports the real close of a socket that went away while onConnection ran', async () => {

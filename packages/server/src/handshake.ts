@@ -83,6 +83,23 @@ export class Handshakes implements TransportHandler {
     return new Session(this, socket, request, codec)
   }
 
+  /** A socket past the origin check is gone: its place under the caps is free again. */
+  release(address: string): void {
+    this.sockets--
+    if (this.perIp) {
+      const n = (this.perIp.get(address) ?? 1) - 1
+      if (n > 0) this.perIp.set(address, n)
+      else this.perIp.delete(address)
+    }
+  }
+
+  /** The socket of a connection is gone: the connection ends with its close (unless it already ended). */
+  gone(conn: Connection, code: number, reason: string): void {
+    if (conn.closed) return
+    conn.closed = true
+    this.o.detach(conn, { code, reason })
+  }
+
   /** Shutdown: sockets still in their handshake are closed with 1001. */
   closeAll(): void {
     for (const socket of this.pending) socket.close(CloseCode.GOING_AWAY, 'server shutting down')
@@ -137,21 +154,11 @@ class Session implements SocketListener {
   }
 
   close(code: number, reason: string): void {
-    const { hs } = this
-    hs.sockets--
-    if (hs.perIp) {
-      const n = (hs.perIp.get(this.address) ?? 1) - 1
-      if (n > 0) hs.perIp.set(this.address, n)
-      else hs.perIp.delete(this.address)
-    }
+    this.hs.release(this.address)
     this.phase = 'gone'
     this.goneReason = { code, reason }
     this.endHandshake()
-    const conn = this.conn
-    if (conn && !conn.closed) {
-      conn.closed = true
-      hs.o.detach(conn, { code, reason })
-    }
+    if (this.conn) this.hs.gone(this.conn, code, reason)
   }
 
   private endHandshake(): void {
@@ -264,5 +271,35 @@ class Session implements SocketListener {
     const queued = this.early
     this.early = undefined
     if (queued) for (const f of queued) c.receive(f)
+    // From here on the socket's frames go straight to a Link, and this object is released.
+    if (c.closed || this.phase !== 'open') return
+    // The address is kept only where it is counted (a per-address cap): a string a connection less.
+    this.socket.rebind?.(new Link(this.hs, c, this.hs.perIp ? this.address : ''))
+  }
+}
+
+/** An open connection's listener, once the handshake is over: its frames, and its socket's end. */
+class Link implements SocketListener {
+  constructor(
+    private readonly hs: Handshakes,
+    private readonly conn: Connection,
+    private readonly address: string,
+  ) {}
+
+  message(data: Frame): void {
+    const totals = this.hs.o.telemetry.totals
+    totals.framesIn++
+    totals.bytesIn += frameSize(data)
+    try {
+      this.conn.receive(data)
+    } catch (e) {
+      this.hs.o.report(e, { where: 'frame' })
+      this.conn.socket.close(CloseCode.PROTOCOL_ERROR, 'internal error')
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.hs.release(this.address)
+    this.hs.gone(this.conn, code, reason)
   }
 }

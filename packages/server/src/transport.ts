@@ -21,6 +21,12 @@ export interface TransportSocket {
   subscribe?(channel: string): void
   /** With native pub/sub only. */
   unsubscribe?(channel: string): void
+  /**
+   * Optional: from now on, give this socket's frames and its close to `listener` instead of the
+   * listener `open` returned. The core calls it once, when the handshake has ended, so that an
+   * open connection's frames go to a small object of its own and the handshake's is released.
+   */
+  rebind?(listener: SocketListener): void
 }
 
 /** What the core does with one socket's traffic; returned by `TransportHandler.open`. */

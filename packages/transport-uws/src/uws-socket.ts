@@ -52,6 +52,10 @@ export class UwsSocket extends QueuedSocket<PubSub> {
     if (!this.gone) this.ws.end(code, reason)
   }
 
+  rebind(listener: SocketListener): void {
+    this.listener = listener
+  }
+
   subscribe(channel: string): void {
     if (this.closed || this.channels?.includes(channel)) return
     this.ws.subscribe(channel)

@@ -52,6 +52,9 @@ function rawWrite(ws: WebSocket, data: Buffer): void {
 
 /** A ws socket on the shared write queue: each turn's frames framed together, one socket write. */
 class WsSocket extends QueuedSocket<FrameCache> {
+  /** Where the socket's frames and close go: the core's listener (replaced once by `rebind`). */
+  listener: SocketListener | undefined
+
   constructor(
     readonly ws: WebSocket,
     scheduler: FrameCache,
@@ -82,6 +85,10 @@ class WsSocket extends QueuedSocket<FrameCache> {
     this.ws.terminate()
   }
 
+  rebind(listener: SocketListener): void {
+    this.listener = listener
+  }
+
   /** From ws's 'close' event. */
   onClose(): void {
     this.markGone()
@@ -104,9 +111,9 @@ function sentCode(error: Error): number | undefined {
   return typeof code === 'number' ? code : undefined
 }
 
-function wire(client: WebSocket, s: WsSocket, listener: SocketListener): void {
+function wire(client: WebSocket, s: WsSocket): void {
   let refused: [number, string] | undefined
-  client.on('message', (data: Buffer, isBinary: boolean) => listener.message(isBinary ? new Uint8Array(data) : data.toString()))
+  client.on('message', (data: Buffer, isBinary: boolean) => s.listener!.message(isBinary ? new Uint8Array(data) : data.toString()))
   client.on('error', (e: Error) => {
     const code = sentCode(e)
     if (code !== undefined) refused ??= [code, code === 1009 ? 'message too big' : e.message.slice(0, 120)]
@@ -114,8 +121,8 @@ function wire(client: WebSocket, s: WsSocket, listener: SocketListener): void {
   client.once('close', (code: number, reason: Buffer) => {
     // Drops the queue and the grace timer, which would keep the socket (and all it holds) for 2 s.
     s.onClose()
-    if (code === 1006 && refused) listener.close(...refused)
-    else listener.close(code, reason.toString())
+    if (code === 1006 && refused) s.listener!.close(...refused)
+    else s.listener!.close(code, reason.toString())
   })
 }
 
@@ -178,7 +185,8 @@ export function createWsTransport(options: WsTransportOptions): Transport {
         upgrading = request
         ws.handleUpgrade(req, socket, head, (client) => {
           const s = new WsSocket(client, scheduler, bits)
-          wire(client, s, handler.open(s, request))
+          s.listener = handler.open(s, request)
+          wire(client, s)
         })
       }
       server.on('upgrade', onUpgrade)
