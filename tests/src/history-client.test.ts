@@ -22,7 +22,6 @@ const contract = defineContract({
   },
 })
 
-
 /** One connection to the scripted server: the frames the client sent after its hello. */
 interface Peer {
   frames: any[]

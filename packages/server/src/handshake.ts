@@ -30,6 +30,13 @@ export interface HandshakeOptions {
 
 const frameSize = (data: Frame): number => (typeof data === 'string' ? data.length : data.byteLength)
 
+/** Every inbound frame of a socket, handshake included, counted once. */
+function count(hs: Handshakes, data: Frame): void {
+  const totals = hs.o.telemetry.totals
+  totals.framesIn++
+  totals.bytesIn += frameSize(data)
+}
+
 const IGNORED: SocketListener = { message() {}, close() {} }
 
 /**
@@ -93,13 +100,6 @@ export class Handshakes implements TransportHandler {
     }
   }
 
-  /** The socket of a connection is gone: the connection ends with its close (unless it already ended). */
-  gone(conn: Connection, code: number, reason: string): void {
-    if (conn.closed) return
-    conn.closed = true
-    this.o.detach(conn, { code, reason })
-  }
-
   /** Shutdown: sockets still in their handshake are closed with 1001. */
   closeAll(): void {
     for (const socket of this.pending) socket.close(CloseCode.GOING_AWAY, 'server shutting down')
@@ -107,12 +107,13 @@ export class Handshakes implements TransportHandler {
 }
 
 /**
- * One socket: its handshake, then its Connection. A class rather than closures, so an open
- * socket costs one small object; the handshake's request, timer and held frames are released
- * once it ends.
+ * One socket's handshake. A class rather than closures; its request, timer and held frames are
+ * released once it ends, and then the socket goes to the connection's `Link` (itself released
+ * where the transport can `rebind`; forwarding to the Link where it cannot).
  */
 class Session implements SocketListener {
-  conn: Connection | null = null
+  /** The connection's listener once the handshake is over: what this forwards to if the transport cannot rebind. */
+  link: Link | undefined
   phase: 'hello' | 'auth' | 'open' | 'gone' = 'hello'
   goneReason: DisconnectReason | undefined
   req: TransportRequest | undefined
@@ -138,14 +139,12 @@ class Session implements SocketListener {
   }
 
   message(data: Frame): void {
-    // Every frame of the socket, handshake included, is counted here and only here.
-    const totals = this.hs.o.telemetry.totals
-    totals.framesIn++
-    totals.bytesIn += frameSize(data)
+    if (this.link) return this.link.message(data)
+    // Every frame of the socket is counted here or, once it is open, by its Link.
+    count(this.hs, data)
     // The guard for what happens before a Connection exists (a Connection guards its own frames).
     try {
-      if (this.phase === 'open') this.conn?.receive(data)
-      else if (this.phase === 'auth') this.hold(data)
+      if (this.phase === 'auth') this.hold(data)
       else if (this.phase === 'hello') this.hello(data)
     } catch (e) {
       this.hs.o.report(e, { where: 'frame' })
@@ -154,11 +153,11 @@ class Session implements SocketListener {
   }
 
   close(code: number, reason: string): void {
+    if (this.link) return this.link.close(code, reason)
     this.hs.release(this.address)
     this.phase = 'gone'
     this.goneReason = { code, reason }
     this.endHandshake()
-    if (this.conn) this.hs.gone(this.conn, code, reason)
   }
 
   private endHandshake(): void {
@@ -266,15 +265,14 @@ class Session implements SocketListener {
       this.hs.o.detach(c, this.goneReason ?? { code: CloseCode.NORMAL, reason: '' })
       return
     }
-    this.conn = c
+    // The address is kept only where it is counted (a per-address cap): a string a connection less.
+    const link = (this.link = new Link(this.hs, c, this.hs.perIp ? this.address : ''))
     this.phase = 'open'
     const queued = this.early
     this.early = undefined
     if (queued) for (const f of queued) c.receive(f)
-    // From here on the socket's frames go straight to a Link, and this object is released.
-    if (c.closed || this.phase !== 'open') return
-    // The address is kept only where it is counted (a per-address cap): a string a connection less.
-    this.socket.rebind?.(new Link(this.hs, c, this.hs.perIp ? this.address : ''))
+    // From here on the socket's frames go straight to the Link, and this object is released.
+    if (!c.closed) this.socket.rebind?.(link)
   }
 }
 
@@ -287,9 +285,7 @@ class Link implements SocketListener {
   ) {}
 
   message(data: Frame): void {
-    const totals = this.hs.o.telemetry.totals
-    totals.framesIn++
-    totals.bytesIn += frameSize(data)
+    count(this.hs, data)
     try {
       this.conn.receive(data)
     } catch (e) {
@@ -300,6 +296,9 @@ class Link implements SocketListener {
 
   close(code: number, reason: string): void {
     this.hs.release(this.address)
-    this.hs.gone(this.conn, code, reason)
+    const conn = this.conn
+    if (conn.closed) return
+    conn.closed = true
+    this.hs.o.detach(conn, { code, reason })
   }
 }

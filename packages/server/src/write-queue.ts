@@ -1,5 +1,5 @@
 import type { Frame } from '@rt/contract'
-import type { TransportSocket } from './transport.js'
+import type { SocketListener, TransportSocket } from './transport.js'
 
 /** How long a closing socket may take to finish its close handshake before it is cut. */
 export const CLOSE_GRACE_MS = 2_000
@@ -57,6 +57,11 @@ const GONE = 2
  * it and supplies only the writes. An idle socket holds no queue.
  */
 export abstract class QueuedSocket<S extends WriteScheduler = WriteScheduler> implements TransportSocket {
+  /**
+   * Where the transport gives this socket's frames and close: set to what the core's `open`
+   * returned, replaced once by `rebind` when the handshake ends.
+   */
+  listener: SocketListener | undefined = undefined
   private queue: Frame[] | undefined = undefined
   private queuedBytes = 0
   private state: typeof OPEN | typeof CLOSING | typeof GONE = OPEN
@@ -97,6 +102,10 @@ export abstract class QueuedSocket<S extends WriteScheduler = WriteScheduler> im
     // `[frame]`: the usual turn writes one frame, and an array grown by a push reserves room for 16 more.
     this.queue = [frame]
     this.scheduler.mark(this)
+  }
+
+  rebind(listener: SocketListener): void {
+    this.listener = listener
   }
 
   /** Writes what is queued now; the scheduler calls it once per turn. */

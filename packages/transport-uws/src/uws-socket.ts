@@ -1,5 +1,5 @@
 import { CloseCode, type Frame } from '@rt/contract'
-import { QueuedSocket, createWriteScheduler, type SocketListener, type TransportRequest, type WriteScheduler } from '@rt/server'
+import { QueuedSocket, createWriteScheduler, type TransportRequest, type WriteScheduler } from '@rt/server'
 import type { UwsWebSocket } from './uws-types.js'
 
 /** What each uWS socket carries as its user data. */
@@ -18,7 +18,6 @@ export function atLeast(f: Frame, threshold: number): boolean {
 
 /** A uWS socket on the shared write queue: each turn's frames in one corked batch. */
 export class UwsSocket extends QueuedSocket<PubSub> {
-  listener: SocketListener | undefined
   /** A close that happened before the core's listener existed (closed during `open`). */
   pendingClose: [number, string] | undefined
   /**
@@ -50,10 +49,6 @@ export class UwsSocket extends QueuedSocket<PubSub> {
   // uWS sends the close frame, runs the close handler now, and cuts a peer that does not answer.
   protected end(code: number, reason: string): void {
     if (!this.gone) this.ws.end(code, reason)
-  }
-
-  rebind(listener: SocketListener): void {
-    this.listener = listener
   }
 
   subscribe(channel: string): void {

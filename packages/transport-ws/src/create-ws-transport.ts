@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { parseSubprotocols, type Frame } from '@rt/contract'
 import { QueuedSocket, closeGrace } from '@rt/server'
-import type { SocketListener, Transport, TransportHandler, TransportRequest } from '@rt/server'
+import type { Transport, TransportHandler, TransportRequest } from '@rt/server'
 import { FrameCache } from './frame-cache.js'
 
 /** permessage-deflate (RFC 7692) for clients that offer it, with no context takeover either way. */
@@ -52,9 +52,6 @@ function rawWrite(ws: WebSocket, data: Buffer): void {
 
 /** A ws socket on the shared write queue: each turn's frames framed together, one socket write. */
 class WsSocket extends QueuedSocket<FrameCache> {
-  /** Where the socket's frames and close go: the core's listener (replaced once by `rebind`). */
-  listener: SocketListener | undefined
-
   constructor(
     readonly ws: WebSocket,
     scheduler: FrameCache,
@@ -83,10 +80,6 @@ class WsSocket extends QueuedSocket<FrameCache> {
   // A dead peer never answers the close frame: cut it after the grace, not ws's 30 s.
   protected override cut(): void {
     this.ws.terminate()
-  }
-
-  rebind(listener: SocketListener): void {
-    this.listener = listener
   }
 
   /** From ws's 'close' event. */

@@ -50,14 +50,14 @@ export async function roomSize(servers: Child[]): Promise<number> {
   return sum(await Promise.all(servers.map((s) => s.request<number>('roomSize'))))
 }
 
-/** Heap and RSS after three full GCs in the server process. */
-/** A server's memory after GC; `young`: the committed size of V8's young generation. */
+/** A server's memory; `young`: the committed size of V8's young generation. */
 export interface MemoryReading {
   rss: number
   heapUsed: number
   young: number
 }
 
+/** Heap and RSS after three full GCs in the server process. */
 export async function memory(server: Child): Promise<MemoryReading> {
   return server.request('mem')
 }

@@ -5,7 +5,7 @@ import { closeAll, connect, fanout, memory, memoryDelta, roomSize, rpc, type Rig
 import { Child } from './proc.js'
 import type { ContenderResult, FanoutResult } from './results.js'
 import type { Sizes } from './sizes.js'
-import { medianRun as median } from './median.js'
+import { medianRun } from './median.js'
 
 export interface RunOptions {
   /** Directory for `.cpuprofile` files of the measured phases; no profiling when unset. */
@@ -23,7 +23,6 @@ export function startServer(c: Contender, o: RunOptions, extra: Record<string, u
     ...(o.serverExecArgv && { execArgv: o.serverExecArgv }),
   })
 }
-
 
 /** Every single-node scenario for one contender, on a fresh server process. */
 export async function runContender(c: Contender, sizes: Sizes, rig: Rig, o: RunOptions): Promise<ContenderResult> {
@@ -51,7 +50,7 @@ export async function runContender(c: Contender, sizes: Sizes, rig: Rig, o: RunO
         const run = () => fanout(rig, [srv], srv, n, { messages: m, burst: sizes.burst, intervalMs: 0 }, timeout(n * m))
         runs.push(i === 0 ? await profiled(`fanout-${tag}`, run) : await run())
       }
-      const med = median(runs)!
+      const med = medianRun(runs)
       log(`fan-out ${n}×${m}: ${Math.round(med.deliveriesPerSec)} deliveries/s, ${med.cpuUsPerDelivery.toFixed(3)} µs CPU/delivery, p99 ${(med.p99Us / 1000).toFixed(1)} ms${med.complete ? '' : ' INCOMPLETE'}`)
       return { med, runs }
     }

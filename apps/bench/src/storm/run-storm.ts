@@ -2,8 +2,9 @@
 // and comes back `downMs` later. Measured: connection attempts per second while it is down (at
 // the port, and at the clients), the time until every client is open again and until the node
 // holds every client's topic subscription again (then one publication must reach them all), and
-// the node's CPU meanwhile; with `bystander`, the node is one of a 2-node cluster on NATS, and clients of the
-// other node call `echo` at a steady pace throughout: their latency before and during the storm.
+// the node's CPU meanwhile; with `bystander`, the node is one of a 2-node cluster on NATS, and
+// clients of the other node call `echo` at a steady pace throughout: their latency before and
+// during the storm.
 import { startNats, type Program } from '../harness/infra.js'
 import { Child } from '../harness/proc.js'
 import { sleep } from '../wire/clock.js'

@@ -35,9 +35,9 @@ class CountingWebSocket extends WebSocket {
 
 let clients: StormClient[] = []
 let lastOpenAt = 0
-// Topic `pulse`: each client's first publication received at or after `pulseSince` (0: none yet).
-let pulseSince = 0
-let firstPulse: number[] = []
+// Topic `pulse`: whether each client got a publication since `armPulse`.
+let armed = false
+let pulsed: boolean[] = []
 
 export interface StormConnectArgs {
   url: string
@@ -62,12 +62,9 @@ async function connect(a: StormConnectArgs) {
         if (state === 'open') lastOpenAt = Math.max(lastOpenAt, nowMs())
       })
       // Restored by the client after every reconnect.
-      const i = firstPulse.push(0) - 1
+      const i = pulsed.push(false) - 1
       c.subscribe('pulse', () => {
-        if (pulseSince > 0 && firstPulse[i] === 0) {
-          const now = nowMs()
-          if (now >= pulseSince) firstPulse[i] = now
-        }
+        if (armed) pulsed[i] = true
       })
       return c
     })
@@ -137,24 +134,24 @@ serveIpc({
     for (const c of clients) states[c.state] = (states[c.state] ?? 0) + 1
     return { open, total: clients.length, lastOpenAt, states }
   },
-  /** From now on, each client's first `pulse` publication is noted (call before the restart). */
+  /** From now on, a `pulse` publication is noted for each client that gets one. */
   armPulse() {
-    pulseSince = nowMs()
-    firstPulse.fill(0)
-    return { since: pulseSince }
+    armed = true
+    pulsed.fill(false)
+    return {}
   },
-  /** Resolves when every client has had a `pulse` since `armPulse` (or at the timeout): how many, and when the last one came. */
+  /** Resolves when every client has had a `pulse` since `armPulse` (or at the timeout): how many did. */
   async waitPulse({ timeoutMs }: { timeoutMs: number }) {
     const end = nowMs() + timeoutMs
-    while (firstPulse.some((t) => t === 0) && nowMs() < end) await sleep(20)
-    return { got: firstPulse.filter((t) => t > 0).length, total: firstPulse.length, lastAt: Math.max(0, ...firstPulse) }
+    while (pulsed.includes(false) && nowMs() < end) await sleep(20)
+    return { got: pulsed.filter(Boolean).length, total: pulsed.length }
   },
   stats: () => ({ attempts: attempts.entries(), open: clients.filter((c) => c.state === 'open').length }),
   async closeAll() {
     const all = clients
     clients = []
-    firstPulse = []
-    pulseSince = 0
+    pulsed = []
+    armed = false
     await Promise.all(all.map((c) => c.close()))
     return { closed: all.length }
   },

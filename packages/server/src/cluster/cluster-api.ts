@@ -34,7 +34,7 @@ function local(conn: unknown): Connection {
 
 /**
  * `srv.room(name)`: a handle; the room itself exists while it has members. A class, so that a
- * handle made per connection (a user's own room) costs one small object, not a closure a method.
+ * handle made per connection (a user's own room) costs one small object, not a closure per method.
  */
 export class RoomHandle {
   readonly name: string

@@ -1,6 +1,8 @@
 import type { Bus } from '@rt/contract'
 import { BUS_KINDS, busKind } from './attrs.js'
 
+type Handler = Parameters<Bus['subscribe']>[1]
+
 /** Bus messages sent and received by this node, per subject kind (`BUS_KINDS`). */
 export interface BusCounts {
   sent: number[]
@@ -15,8 +17,8 @@ export function countingBus(bus: Bus): { bus: Bus; counts: BusCounts } {
   const counts: BusCounts = { sent: BUS_KINDS.map(() => 0), received: BUS_KINDS.map(() => 0) }
   // One counting wrapper per handler, not per subscription: the room registry subscribes every
   // room with the same handler, and a user's own room should not cost a closure.
-  const counted = new WeakMap<Parameters<Bus['subscribe']>[1], Parameters<Bus['subscribe']>[1]>()
-  const wrap = (handler: Parameters<Bus['subscribe']>[1]): Parameters<Bus['subscribe']>[1] => {
+  const counted = new WeakMap<Handler, Handler>()
+  const wrap = (handler: Handler): Handler => {
     let w = counted.get(handler)
     if (!w) {
       w = (data, s) => {
