@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Bus } from '@rt/contract'
 import { createMemoryBus, createMemoryHub } from '../memory-bus.js'
 import { Directory } from './directory.js'
+import { packMessage, subjects } from './subjects.js'
 
 const HB = 20
 const DEAD = 80
@@ -174,6 +175,42 @@ describe('replicated directory', () => {
     } finally {
       a.dir.stop()
       c.dir.stop()
+    }
+  })
+
+  it("a peer's delta or snapshot changes only that peer's own part", async () => {
+    const hub = createMemoryHub()
+    const a = startNode(hub, 'a')
+    const b = startNode(hub, 'b')
+    const rogue = createMemoryBus({ hub })
+    try {
+      a.dir.addConn('a1', 'u1', 'user', 1)
+      a.dir.joinRoom('lobby', 'a1')
+      a.dir.joinRoom('user:u1', 'a1')
+      await sleep(2 * HB)
+      expect(b.dir.roomMembers('lobby').map((m) => m.connId)).toEqual(['a1'])
+      // Node `x` claims to remove a's member and its connection, then sends a snapshot without them.
+      const started = Date.now()
+      rogue.publish(subjects.delta, packMessage('delta', { id: 'x', started, seq: 0, ops: [['-r', 'lobby', 'a1'], ['-r', 'user:u1', 'a1'], ['-c', 'a1']] }))
+      rogue.publish(subjects.state('b'), packMessage('state', { id: 'x', started, seq: 1, conns: [], rooms: [] }))
+      await sleep(HB)
+      for (const n of [a, b]) {
+        expect(n.dir.roomMembers('lobby').map((m) => m.connId)).toEqual(['a1'])
+        expect(n.dir.roomMembers('user:u1').map((m) => m.connId)).toEqual(['a1'])
+        expect(n.dir.userConns('u1').map((c) => c.connId)).toEqual(['a1'])
+      }
+      // a leaves the cluster: its memberships go with it, and nothing else.
+      b.dir.addConn('b1', 'u2', 'user', 2)
+      b.dir.joinRoom('lobby', 'b1')
+      a.dir.stop()
+      await sleep(2 * HB)
+      expect(b.dir.roomMembers('lobby').map((m) => m.connId)).toEqual(['b1'])
+      expect(b.dir.roomNames()).toEqual(['lobby'])
+      expect(b.dir.counts()).toEqual({ connections: 1, users: 1 })
+    } finally {
+      a.dir.stop()
+      b.dir.stop()
+      await rogue.close()
     }
   })
 

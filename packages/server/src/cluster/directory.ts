@@ -58,8 +58,6 @@ interface NodeState {
   seq: number
   lastSeen: number
   conns: Map<string, ConnRecord>
-  /** Members of each room, by connection id: the id itself while it is alone (a user's own room). */
-  rooms: Map<string, string | Set<string>>
   syncing: number
   roles: Map<string, number>
   stats?: NodeStats | undefined
@@ -71,6 +69,11 @@ interface NodeState {
  * heartbeats carry the latest sequence number so a node that missed deltas asks for a full
  * snapshot, a joining node gets every snapshot, and a node silent for `deadAfterMs` is dropped.
  * Queries are answered locally: the same cost on 1 node or 20.
+ *
+ * Room memberships are held once, in `byRoom`, for every node: a node's own part of them (for a
+ * snapshot, a resync's difference, or dropping a dead node) is read from there by the records'
+ * node, which costs a pass over the cluster's memberships on those rare occasions instead of a
+ * second table entry for every membership all the time.
  */
 export class Directory {
   private readonly nodes = new Map<string, NodeState>()
@@ -85,7 +88,7 @@ export class Directory {
   private timer: ReturnType<typeof setInterval> | undefined
 
   constructor(private readonly o: DirectoryOptions) {
-    this.self = { id: o.nodeId, started: Date.now(), seq: 0, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0, roles: new Map() }
+    this.self = { id: o.nodeId, started: Date.now(), seq: 0, lastSeen: Date.now(), conns: new Map(), syncing: 0, roles: new Map() }
     this.nodes.set(o.nodeId, this.self)
   }
 
@@ -291,7 +294,7 @@ export class Directory {
       n = undefined
     }
     if (!n) {
-      n = { id, started, seq: -1, lastSeen: Date.now(), conns: new Map(), rooms: new Map(), syncing: 0, roles: new Map() }
+      n = { id, started, seq: -1, lastSeen: Date.now(), conns: new Map(), syncing: 0, roles: new Map() }
       this.nodes.set(id, n)
     }
     return n
@@ -322,7 +325,7 @@ export class Directory {
 
   private sendSnapshot(to: string): void {
     this.flush()
-    const rooms: Snapshot['rooms'] = [...this.self.rooms].map(([r, s]) => [r, ids(s)])
+    const rooms: Snapshot['rooms'] = [...this.roomsOf(this.self)]
     const conns: Snapshot['conns'] = [...this.self.conns.values()].map((c) => [c.connId, c.userId, c.role, c.since])
     this.o.bus.publish(subjects.state(to), packMessage('state', { id: this.o.nodeId, started: this.self.started, seq: this.self.seq, conns, rooms }))
   }
@@ -335,7 +338,7 @@ export class Directory {
     // Apply the difference, so online/offline fire only for real changes.
     const conns = new Map(m.conns.map((c) => [c[0], c]))
     const memberships = new Set(m.rooms.flatMap(([room, listed]) => listed.map((id) => `${id}\n${room}`)))
-    for (const [room, members] of [...n.rooms]) for (const id of ids(members)) if (!memberships.has(`${id}\n${room}`)) this.apply(n, ['-r', room, id])
+    for (const [room, members] of this.roomsOf(n)) for (const id of members) if (!memberships.has(`${id}\n${room}`)) this.apply(n, ['-r', room, id])
     for (const id of [...n.conns.keys()]) if (!conns.has(id)) this.apply(n, ['-c', id])
     for (const [id, c] of conns) if (!n.conns.has(id)) this.apply(n, ['+c', id, c[1], c[2], c[3]])
     for (const [room, listed] of m.rooms) for (const id of listed) this.apply(n, ['+r', room, id])
@@ -346,7 +349,7 @@ export class Directory {
   private drop(id: string): void {
     const n = this.nodes.get(id)
     if (!n || n === this.self) return
-    for (const [room, members] of [...n.rooms]) for (const c of ids(members)) this.apply(n, ['-r', room, c])
+    for (const [room, members] of this.roomsOf(n)) for (const c of members) this.apply(n, ['-r', room, c])
     for (const c of [...n.conns.keys()]) this.apply(n, ['-c', c])
     this.nodes.delete(id)
   }
@@ -385,12 +388,6 @@ export class Directory {
         const [, room, connId] = op
         const rec = n.conns.get(connId)
         if (!rec) return
-        const s = n.rooms.get(room)
-        if (s === undefined) n.rooms.set(room, connId)
-        else if (typeof s === 'string') {
-          if (s === connId) return
-          n.rooms.set(room, new Set([s, connId]))
-        } else s.add(connId)
         const r = this.byRoom.get(room)
         if (r === undefined) this.byRoom.set(room, rec)
         else if (r instanceof Map) r.set(connId, rec)
@@ -398,22 +395,32 @@ export class Directory {
         return
       }
       case '-r': {
+        // Only the node's own member: a peer's op never removes another node's.
         const [, room, connId] = op
-        const s = n.rooms.get(room)
-        if (s === connId) n.rooms.delete(room)
-        else if (typeof s === 'object' && s.delete(connId)) {
-          if (s.size === 0) n.rooms.delete(room)
-        } else return
         const r = this.byRoom.get(room)
         if (r === undefined) return
         if (r instanceof Map) {
-          if (r.delete(connId) && r.size === 0) this.byRoom.delete(room)
-        } else if (r.connId === connId) this.byRoom.delete(room)
+          if (r.get(connId)?.nodeId === n.id && r.delete(connId) && r.size === 0) this.byRoom.delete(room)
+        } else if (r.connId === connId && r.nodeId === n.id) this.byRoom.delete(room)
         return
       }
     }
   }
-}
 
-/** Connection ids of a node's room entry, copied (the caller may change the entry). */
-const ids = (members: string | Set<string>): string[] => (typeof members === 'string' ? [members] : [...members])
+  /** A node's room memberships (connection ids by room), read from `byRoom`: O(the cluster's memberships). */
+  private roomsOf(n: NodeState): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    if (n.conns.size === 0 && n !== this.self) return out
+    const add = (room: string, rec: ConnRecord) => {
+      if (rec.nodeId !== n.id) return
+      const list = out.get(room)
+      if (list) list.push(rec.connId)
+      else out.set(room, [rec.connId])
+    }
+    for (const [room, r] of this.byRoom) {
+      if (r instanceof Map) for (const rec of r.values()) add(room, rec)
+      else add(room, r)
+    }
+    return out
+  }
+}
