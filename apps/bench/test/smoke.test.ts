@@ -10,6 +10,7 @@ import { STORM_SIZES, runStorm } from '../src/storm/run-storm.js'
 import { HISTORY_SIZES, runHistory } from '../src/history/run-history.js'
 import { CHURN_SIZES, churnContenders, runChurn } from '../src/churn/run-churn.js'
 import { LARGE_SIZES, runLarge } from '../src/large/run-large.js'
+import { RPC_PARTS, RPC_PARTS_SIZES, runRpcParts } from '../src/rpc-parts/run-rpc-parts.js'
 import { Child, killAll } from '../src/harness/proc.js'
 
 const sizes = SIZES.smoke
@@ -148,6 +149,27 @@ describe('one node filled up (smoke size)', () => {
         expect(r.small).toMatchObject({ n: sizes.smallN, delivered: sizes.smallN * sizes.messages, complete: true })
         expect(r.large).toMatchObject({ n: sizes.largeN, delivered: sizes.largeN * sizes.messages, complete: true })
         expect(r.connect).toMatchObject({ ready: sizes.largeN - sizes.smallN, failed: 0 })
+      }
+    } finally {
+      await killAll()
+    }
+  }, 60_000)
+})
+
+describe('RPC taken apart (smoke size)', () => {
+  it('every part answers every call: raw echo, echo at the end of the turn, raw JSON, @rt', async () => {
+    const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
+    try {
+      const sizes = RPC_PARTS_SIZES.smoke
+      const lines: string[] = []
+      const results = await runRpcParts(sizes, { clients, localAddresses: [], concurrency: 4 }, (l) => lines.push(l))
+      expect(results.map((r) => r.id)).toEqual(RPC_PARTS.map((p) => p.id))
+      const calls = sizes.clients * sizes.callsPerSocket!
+      for (const r of results) {
+        expect(r.errors, lines.join('\n')).toEqual([])
+        expect(r.runs).toHaveLength(sizes.rounds)
+        for (const run of r.runs) expect(run).toMatchObject({ clients: sizes.clients, total: calls, answered: calls, errors: 0 })
+        expect(r.cpuUsPerCall).toBeGreaterThan(0)
       }
     } finally {
       await killAll()

@@ -17,6 +17,13 @@ export interface ServerConfig {
   /** Cluster bus: NATS for @rt, Redis for Socket.IO. */
   bus?: { url: string }
   nodeId?: string
+  /**
+   * How raw uWS answers a call (`pnpm bench:rpc-parts`): `echo` the bytes back from the message
+   * callback (the default, every other scenario); `deferred` the same bytes, written at the end
+   * of the event-loop turn as @rt writes; `json` decoded and an answer encoded (the least an RPC
+   * must do to read the call's id and write its result), written at the end of the turn.
+   */
+  rawRpc?: 'echo' | 'deferred' | 'json'
 }
 
 export const TOKEN = 'bench'

@@ -1,12 +1,40 @@
 import { nowUs } from '../wire/clock.js'
-import { ROOM, TOKEN, tickFrame, type BenchServer } from './bench-server.js'
+import { ROOM, TOKEN, tickFrame, type BenchServer, type ServerConfig } from './bench-server.js'
 import { loadUws, uwsFacts } from './uws-native.js'
 
-/** Plain uWebSockets.js: token checked on the upgrade, the room a native topic (and one per user), `app.publish` to broadcast, RPC an echo. */
-export async function startRawUwsServer(): Promise<BenchServer> {
+type Socket = { send(m: ArrayBuffer | string, isBinary?: boolean): unknown; cork(fn: () => void): unknown }
+
+/** Answers written at the end of the event-loop turn, each socket's corked (as @rt writes). */
+function turnWriter() {
+  let queue: [Socket, ArrayBuffer | string][] = []
+  const flush = () => {
+    const q = queue
+    queue = []
+    for (const [ws, m] of q) ws.cork(() => ws.send(m, false))
+  }
+  return (ws: Socket, m: ArrayBuffer | string) => {
+    if (queue.push([ws, m]) === 1) setImmediate(flush)
+  }
+}
+
+/** What a call costs at least once it is decoded: the frame parsed, its id and input read, an answer encoded. */
+function jsonAnswer(message: ArrayBuffer, decoder: TextDecoder): string {
+  const call = JSON.parse(decoder.decode(message)) as { id: number; d: unknown }
+  // `{"t":"call",…`: what the raw load client counts as an answer, shaped like @rt's result frame.
+  return JSON.stringify({ t: 'call', id: call.id, d: call.d })
+}
+
+/**
+ * Plain uWebSockets.js: token checked on the upgrade, the room a native topic (and one per user),
+ * `app.publish` to broadcast, RPC an echo (or, for `pnpm bench:rpc-parts`, see `ServerConfig.rawRpc`).
+ */
+export async function startRawUwsServer(config: Pick<ServerConfig, 'rawRpc'> = {}): Promise<BenchServer> {
   const uws = loadUws()
   const app = uws.App()
   let users = 0
+  const later = turnWriter()
+  const decoder = new TextDecoder()
+  const rpc = config.rawRpc ?? 'echo'
   app.ws('/*', {
     compression: uws.DISABLED,
     maxPayloadLength: 1 << 20,
@@ -26,7 +54,10 @@ export async function startRawUwsServer(): Promise<BenchServer> {
       ws.subscribe(ROOM)
       ws.subscribe(`u.u${++users}`)
     },
-    message: (ws, message, isBinary) => void ws.send(message, isBinary),
+    message:
+      rpc === 'echo' ? (ws, message, isBinary) => void ws.send(message, isBinary)
+      : rpc === 'deferred' ? (ws, message) => later(ws, message.slice(0)) // uWS reuses `message` after the callback
+      : (ws, message) => later(ws, jsonAnswer(message, decoder)),
   })
   const listen = await new Promise<unknown>((r) => app.listen('127.0.0.1', 0, r))
   if (!listen) throw new Error('uWS could not listen')

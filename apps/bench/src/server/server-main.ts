@@ -23,7 +23,7 @@ async function start(): Promise<BenchServer> {
     case 'raw-ws':
       return (await import('./raw-ws-server.js')).startRawWsServer()
     case 'raw-uws':
-      return (await import('./raw-uws-server.js')).startRawUwsServer()
+      return (await import('./raw-uws-server.js')).startRawUwsServer(config)
     case 'sio':
       return (await import('./sio-server.js')).startSioServer(config)
   }
