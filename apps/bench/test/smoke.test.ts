@@ -10,7 +10,7 @@ import { STORM_SIZES, runStorm } from '../src/storm/run-storm.js'
 import { HISTORY_SIZES, runHistory } from '../src/history/run-history.js'
 import { CHURN_SIZES, churnContenders, runChurn } from '../src/churn/run-churn.js'
 import { LARGE_SIZES, runLarge } from '../src/large/run-large.js'
-import { RPC_PARTS, RPC_PARTS_SIZES, runRpcParts } from '../src/rpc-parts/run-rpc-parts.js'
+import { PARTS_SIZES, RPC_PARTS, SETUP_PARTS, runParts } from '../src/parts/run-parts.js'
 import { Child, killAll } from '../src/harness/proc.js'
 
 const sizes = SIZES.smoke
@@ -156,20 +156,26 @@ describe('one node filled up (smoke size)', () => {
   }, 60_000)
 })
 
-describe('RPC taken apart (smoke size)', () => {
-  it('every part answers every call: raw echo, echo at the end of the turn, raw JSON, @rt', async () => {
+describe('calls and connections taken apart (smoke size)', () => {
+  it('every part answers every call (raw echo, echo at the end of the turn, raw JSON, @rt) and lets every connection in (raw upgrade, raw hello, @rt)', async () => {
     const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
     try {
-      const sizes = RPC_PARTS_SIZES.smoke
+      const sizes = PARTS_SIZES.smoke
       const lines: string[] = []
-      const results = await runRpcParts(sizes, { clients, localAddresses: [], concurrency: 4 }, (l) => lines.push(l))
-      expect(results.map((r) => r.id)).toEqual(RPC_PARTS.map((p) => p.id))
+      const results = await runParts(sizes, { clients, localAddresses: [], concurrency: 4 }, (l) => lines.push(l))
+      expect(results.rpc.map((r) => r.id)).toEqual(RPC_PARTS.map((p) => p.id))
+      expect(results.setup.map((r) => r.id)).toEqual(SETUP_PARTS.map((p) => p.id))
       const calls = sizes.clients * sizes.callsPerSocket!
-      for (const r of results) {
+      for (const r of results.rpc) {
         expect(r.errors, lines.join('\n')).toEqual([])
         expect(r.runs).toHaveLength(sizes.rounds)
         for (const run of r.runs) expect(run).toMatchObject({ clients: sizes.clients, total: calls, answered: calls, errors: 0 })
-        expect(r.cpuUsPerCall).toBeGreaterThan(0)
+        expect(r.cpuUs).toBeGreaterThan(0)
+      }
+      for (const r of results.setup) {
+        expect(r.errors, lines.join('\n')).toEqual([])
+        for (const run of r.runs) expect(run).toMatchObject({ n: sizes.connections, ready: sizes.connections, failed: 0 })
+        expect(r.cpuUs).toBeGreaterThan(0)
       }
     } finally {
       await killAll()

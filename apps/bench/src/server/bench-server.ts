@@ -18,12 +18,20 @@ export interface ServerConfig {
   bus?: { url: string }
   nodeId?: string
   /**
-   * How raw uWS answers a call (`pnpm bench:rpc-parts`): `echo` the bytes back from the message
+   * How raw uWS answers a call (`pnpm bench:parts`): `echo` the bytes back from the message
    * callback (the default, every other scenario); `deferred` the same bytes, written at the end
    * of the event-loop turn as @rt writes; `json` decoded and an answer encoded (the least an RPC
    * must do to read the call's id and write its result), written at the end of the turn.
    */
   rawRpc?: 'echo' | 'deferred' | 'json'
+  /**
+   * How a raw uWS client is let in (`pnpm bench:parts`): `upgrade`, its token checked on the
+   * upgrade request and nothing exchanged (the default, every other scenario); `hello`, @rt's
+   * handshake at its least: the client's first frame (`{"t":"hello",…,"auth":{"token"}}`) decoded
+   * and checked, the rooms joined, a `welcome` frame written. The load clients speak @rt's
+   * protocol to it.
+   */
+  rawSetup?: 'upgrade' | 'hello'
 }
 
 export const TOKEN = 'bench'

@@ -26,24 +26,34 @@ function jsonAnswer(message: ArrayBuffer, decoder: TextDecoder): string {
 
 /**
  * Plain uWebSockets.js: token checked on the upgrade, the room a native topic (and one per user),
- * `app.publish` to broadcast, RPC an echo (or, for `pnpm bench:rpc-parts`, see `ServerConfig.rawRpc`).
+ * `app.publish` to broadcast, RPC an echo (or, for `pnpm bench:parts`, see `ServerConfig.rawRpc`
+ * and `ServerConfig.rawSetup`).
  */
-export async function startRawUwsServer(config: Pick<ServerConfig, 'rawRpc'> = {}): Promise<BenchServer> {
+export async function startRawUwsServer(config: Pick<ServerConfig, 'rawRpc' | 'rawSetup'> = {}): Promise<BenchServer> {
   const uws = loadUws()
   const app = uws.App()
   let users = 0
   const later = turnWriter()
   const decoder = new TextDecoder()
   const rpc = config.rawRpc ?? 'echo'
+  const hello = config.rawSetup === 'hello'
+  const join = (ws: { subscribe(topic: string): unknown }) => {
+    ws.subscribe(ROOM)
+    ws.subscribe(`u.u${++users}`)
+  }
+  const answer =
+    rpc === 'echo' ? (ws: Socket, message: ArrayBuffer, isBinary: boolean) => void ws.send(message, isBinary)
+    : rpc === 'deferred' ? (ws: Socket, message: ArrayBuffer) => later(ws, message.slice(0)) // uWS reuses `message` after the callback
+    : (ws: Socket, message: ArrayBuffer) => later(ws, jsonAnswer(message, decoder))
   app.ws('/*', {
     compression: uws.DISABLED,
     maxPayloadLength: 1 << 20,
     maxBackpressure: 64 << 20,
     idleTimeout: 120,
     upgrade(res, req, context) {
-      if (!req.getQuery().includes(`token=${TOKEN}`)) return void res.writeStatus('401 Unauthorized').end()
+      if (!hello && !req.getQuery().includes(`token=${TOKEN}`)) return void res.writeStatus('401 Unauthorized').end()
       res.upgrade(
-        {},
+        { in: !hello },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -51,13 +61,22 @@ export async function startRawUwsServer(config: Pick<ServerConfig, 'rawRpc'> = {
       )
     },
     open: (ws) => {
-      ws.subscribe(ROOM)
-      ws.subscribe(`u.u${++users}`)
+      if (!hello) join(ws)
     },
-    message:
-      rpc === 'echo' ? (ws, message, isBinary) => void ws.send(message, isBinary)
-      : rpc === 'deferred' ? (ws, message) => later(ws, message.slice(0)) // uWS reuses `message` after the callback
-      : (ws, message) => later(ws, jsonAnswer(message, decoder)),
+    message: (ws, message, isBinary) => {
+      const data = ws.getUserData() as { in: boolean }
+      if (data.in) return answer(ws, message, isBinary)
+      let h: { t?: unknown; auth?: { token?: unknown } } | undefined
+      try {
+        h = JSON.parse(decoder.decode(message)) as typeof h
+      } catch {
+        // not JSON: refused below
+      }
+      if (h?.t !== 'hello' || h.auth?.token !== TOKEN) return void ws.end(4001, 'unauthorized')
+      data.in = true
+      join(ws)
+      ws.send(`{"t":"welcome","v":1,"connId":"c${users}"}`, false)
+    },
   })
   const listen = await new Promise<unknown>((r) => app.listen('127.0.0.1', 0, r))
   if (!listen) throw new Error('uWS could not listen')

@@ -1,0 +1,61 @@
+// `pnpm bench:parts [--smoke] [--rounds 5]`: server CPU per call and per connection taken apart,
+// in one run. Per call: raw uWS echoing the call's bytes (the RPC baseline of `pnpm bench`), the
+// same echo written at the end of the event-loop turn as @rt writes, raw uWS decoding the call's
+// JSON and encoding an answer (the least any RPC server does), and @rt + uWS; 20 clients calling
+// back to back. Per connection (2 000 of them, each joining a room and its user's room): raw uWS
+// taking its token on the upgrade (the setup baseline of `pnpm bench`), raw uWS reading a hello
+// frame and writing a welcome (@rt's handshake at its least), and @rt + uWS. Each part on a fresh
+// server, interleaved round by round, medians. Writes results/parts-<mode>.json.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { describeMachine } from '../harness/machine.js'
+import type { Rig } from '../harness/measure.js'
+import { benchDir, Child, killAll } from '../harness/proc.js'
+import { PARTS_SIZES, runParts, type PartResult, type PartsResults } from './run-parts.js'
+
+const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, rounds: { type: 'string' } } })
+const base = PARTS_SIZES[values.smoke ? 'smoke' : 'full']
+const sizes = values.rounds ? { ...base, rounds: Number(values.rounds) } : base
+const log = (s: string) => process.stdout.write(`${s}\n`)
+process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
+const deadline = setTimeout(() => {
+  log('deadline reached: stopping every process')
+  void killAll().then(() => process.exit(1))
+}, 10 * 60_000)
+
+let results: PartsResults = { rpc: [], setup: [] }
+const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
+const rig: Rig = { clients, localAddresses: [], concurrency: 32 }
+try {
+  results = await runParts(sizes, rig, log)
+} finally {
+  await killAll()
+  clearTimeout(deadline)
+}
+
+const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–')
+function table(title: string, unit: string, rows: PartResult<unknown>[], cpu: (run: unknown) => number, rate: (run: unknown) => number, rateUnit: string, first: string, floor: string) {
+  const by = (id: string) => rows.find((r) => r.id === id)?.cpuUs
+  log('')
+  log(`${title}`)
+  log('')
+  log(`| server | CPU per ${unit} (median of ${sizes.rounds}) | spread | ${rateUnit} | vs ${first} | vs ${floor} |`)
+  log('|---|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const xs = r.runs.map(cpu)
+    const rates = r.runs.map(rate).sort((a, b) => a - b)
+    log(`| ${r.label} | ${r.cpuUs.toFixed(2)} µs | ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)} | ${Math.round(rates[Math.floor(rates.length / 2)] ?? 0)} | ${ratio(r.cpuUs, by(first))} | ${ratio(r.cpuUs, by(floor))} |`)
+  }
+}
+type Run = { cpuUsPerCall: number; callsPerSec: number; cpuUsPerConn: number; perSec: number }
+table('Per call', 'call', results.rpc, (x) => (x as Run).cpuUsPerCall, (x) => (x as Run).callsPerSec, 'calls/s', 'raw-echo', 'raw-json')
+table('Per connection', 'connection', results.setup, (x) => (x as Run).cpuUsPerConn, (x) => (x as Run).perSec, 'connections/s', 'raw-upgrade', 'raw-hello')
+const dir = join(benchDir, 'results')
+mkdirSync(dir, { recursive: true })
+const file = join(dir, `parts-${sizes.mode}.json`)
+writeFileSync(file, `${JSON.stringify({ command: `pnpm bench:parts ${process.argv.slice(2).join(' ')}`.trim(), startedAt: new Date().toISOString(), machine: describeMachine(), sizes, results }, null, 2)}\n`)
+log(`wrote ${file}`)
+const failed = [...results.rpc, ...results.setup].filter((r) => r.errors.length > 0)
+for (const r of failed) log(`INCOMPLETE ${r.id}: ${r.errors.join('; ')}`)
+process.exit(failed.length > 0 ? 1 : 0)
