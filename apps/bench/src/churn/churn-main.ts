@@ -8,18 +8,13 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { describeMachine } from '../harness/machine.js'
 import type { Rig } from '../harness/measure.js'
-import { benchDir, Child, killAll } from '../harness/proc.js'
+import { benchCommand, benchDir, Child, killAll } from '../harness/proc.js'
 import { CHURN_SIZES, churnContenders, runChurn, type ChurnResult } from './run-churn.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, contenders: { type: 'string' }, duration: { type: 'string' } } })
 const base = CHURN_SIZES[values.smoke ? 'smoke' : 'full']
 const sizes = values.duration ? { ...base, durationMs: Number(values.duration) } : base
-const log = (s: string) => process.stdout.write(`${s}\n`)
-process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
-const deadline = setTimeout(() => {
-  log('deadline reached: stopping every process')
-  void killAll().then(() => process.exit(1))
-}, 10 * 60_000)
+const { log, done } = benchCommand(10)
 
 const results: ChurnResult[] = []
 const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
@@ -28,7 +23,7 @@ try {
   for (const c of churnContenders(values.contenders?.split(','))) results.push(await runChurn(c, sizes, rig, log))
 } finally {
   await killAll()
-  clearTimeout(deadline)
+  done()
 }
 
 const kib = (b: number) => (b / 1024).toFixed(0)

@@ -13,6 +13,20 @@ export async function killAll(): Promise<void> {
   await Promise.all(all.map((c) => stop(c)))
 }
 
+/**
+ * For a bench command's main: a line logger to stdout, every process stopped on Ctrl-C, and a
+ * deadline after which every process is stopped and the command fails. `done()` clears the deadline.
+ */
+export function benchCommand(deadlineMinutes: number): { log: (line: string) => void; done: () => void } {
+  const log = (s: string) => void process.stdout.write(`${s}\n`)
+  process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
+  const deadline = setTimeout(() => {
+    log('deadline reached: stopping every process')
+    void killAll().then(() => process.exit(1))
+  }, deadlineMinutes * 60_000)
+  return { log, done: () => clearTimeout(deadline) }
+}
+
 async function stop(c: ChildProcess, graceMs = 2_000): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return void live.delete(c)
   const exited = once(c, 'exit').catch(() => {})

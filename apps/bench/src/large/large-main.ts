@@ -9,18 +9,13 @@ import { parseArgs } from 'node:util'
 import { CONTENDERS } from '../harness/contenders.js'
 import { describeMachine } from '../harness/machine.js'
 import type { Rig } from '../harness/measure.js'
-import { benchDir, Child, killAll } from '../harness/proc.js'
+import { benchCommand, benchDir, Child, killAll } from '../harness/proc.js'
 import { LARGE_SIZES, runLarge, type LargeResult } from './run-large.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, contenders: { type: 'string' } } })
 const sizes = LARGE_SIZES[values.smoke ? 'smoke' : 'full']
 const picked = CONTENDERS.filter((c) => !values.contenders || values.contenders.split(',').includes(c.id))
-const log = (s: string) => process.stdout.write(`${s}\n`)
-process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
-const deadline = setTimeout(() => {
-  log('deadline reached: stopping every process')
-  void killAll().then(() => process.exit(1))
-}, 15 * 60_000)
+const { log, done } = benchCommand(15)
 
 const results: LargeResult[] = []
 const clients = await Promise.all(Array.from({ length: sizes.clientProcs }, (_, i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
@@ -29,7 +24,7 @@ try {
   for (const c of picked) results.push(await runLarge(c, sizes, rig, log))
 } finally {
   await killAll()
-  clearTimeout(deadline)
+  done()
 }
 
 const f = (x: number | undefined, d = 0) => (x === undefined ? '–' : x.toFixed(d))

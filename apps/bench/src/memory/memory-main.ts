@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { CONTENDERS, type Contender } from '../harness/contenders.js'
 import { describeMachine } from '../harness/machine.js'
 import { closeAll, connect, memory, memoryDelta, roomSize, type MemoryReading, type Rig } from '../harness/measure.js'
-import { benchDir, Child, killAll } from '../harness/proc.js'
+import { benchCommand, benchDir, Child, killAll } from '../harness/proc.js'
 import { sleep } from '../wire/clock.js'
 import { startServer } from '../harness/run-contender.js'
 import { heapDiff, heapOwners, readSnapshot, type HeapRow } from './heap-diff.js'
@@ -23,8 +23,7 @@ const serverExecArgv = values['max-semi-space'] ? [`--max-semi-space-size=${Numb
 const smoke = values.smoke
 const n = Number(values.n ?? (smoke ? 200 : 10_000))
 const picked = values.contenders?.split(',') ?? CONTENDERS.map((c) => c.id)
-process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
-const log = (s: string) => process.stdout.write(`${s}\n`)
+const { log, done } = benchCommand(15)
 const kib = (b: number) => (b / 1024).toFixed(2)
 
 interface Row {
@@ -44,10 +43,6 @@ interface Row {
   owners?: (HeapRow & { bytesPerConn: number; perConn: number })[]
 }
 
-const deadline = setTimeout(() => {
-  log('deadline reached: stopping every process')
-  void killAll().then(() => process.exit(1))
-}, 15 * 60_000)
 const snapDir = join(tmpdir(), `rt-bench-heap-${process.pid}`)
 mkdirSync(snapDir, { recursive: true })
 const rows: Row[] = []
@@ -141,7 +136,7 @@ try {
     rows.push(row)
   }
 } finally {
-  clearTimeout(deadline)
+  done()
   await killAll()
   rmSync(snapDir, { recursive: true, force: true })
 }

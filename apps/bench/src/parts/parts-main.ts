@@ -11,18 +11,13 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { describeMachine } from '../harness/machine.js'
 import type { Rig } from '../harness/measure.js'
-import { benchDir, Child, killAll } from '../harness/proc.js'
+import { benchCommand, benchDir, Child, killAll } from '../harness/proc.js'
 import { PARTS_SIZES, runParts, type PartResult, type PartsResults } from './run-parts.js'
 
 const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, rounds: { type: 'string' } } })
 const base = PARTS_SIZES[values.smoke ? 'smoke' : 'full']
 const sizes = values.rounds ? { ...base, rounds: Number(values.rounds) } : base
-const log = (s: string) => process.stdout.write(`${s}\n`)
-process.once('SIGINT', () => void killAll().finally(() => process.exit(130)))
-const deadline = setTimeout(() => {
-  log('deadline reached: stopping every process')
-  void killAll().then(() => process.exit(1))
-}, 10 * 60_000)
+const { log, done } = benchCommand(10)
 
 let results: PartsResults = { rpc: [], setup: [] }
 const clients = await Promise.all([0, 1].map((i) => Child.fork(`client ${i}`, '../client/client-main.ts', {})))
@@ -31,7 +26,7 @@ try {
   results = await runParts(sizes, rig, log)
 } finally {
   await killAll()
-  clearTimeout(deadline)
+  done()
 }
 
 const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–')
