@@ -62,7 +62,7 @@ export interface RoomRegistryOptions<M extends RoomMember> {
 
 /** A room with a member on this node. One object and no closure: the registry's one bus handler finds it by subject. */
 interface Room<M> {
-  /** Its bus subject, which is also its native channel: made once, as a name may need escaping. */
+  /** Its bus subject: also its native channel, and its key in the registry. */
   readonly subject: string
   /** The member itself while it is alone (a user's own room, with the DM pattern), a Set beyond. */
   members: M | Set<M>
@@ -76,8 +76,10 @@ interface Room<M> {
  * members; an empty room holds no memory and no subscription.
  */
 export class RoomRegistry<M extends RoomMember> {
-  private readonly rooms = new Map<string, Room<M>>()
-  /** The same rooms by bus subject, for the shared bus handler. */
+  /**
+   * Rooms with a member here, by bus subject: the shared bus handler finds a room by the subject
+   * it came on, and a call by name makes the subject first (one table, not one per key).
+   */
   private readonly bySubject = new Map<string, Room<M>>()
   /**
    * Rooms of each member: a plain name while it is in one room, an array of a few (a room and
@@ -105,12 +107,11 @@ export class RoomRegistry<M extends RoomMember> {
   /** Adds a member; false if it was there already. */
   add(room: string, member: M): boolean {
     const native = this.options.native
-    let r = this.rooms.get(room)
+    const subject = this.subject(room)
+    let r = this.bySubject.get(subject)
     if (!r) {
       // Alone: written directly, so no native channel (a user's own room costs the transport nothing).
-      const subject = this.subject(room)
       r = { subject, members: member, sub: this.options.bus.subscribe(subject, this.fromBus) }
-      this.rooms.set(room, r)
       this.bySubject.set(subject, r)
     } else if (r.members instanceof Set) {
       if (r.members.has(member)) return false
@@ -135,7 +136,7 @@ export class RoomRegistry<M extends RoomMember> {
 
   /** Removes a member; false if it was not there. The last one out releases the room. */
   remove(room: string, member: M): boolean {
-    const r = this.rooms.get(room)
+    const r = this.bySubject.get(this.subject(room))
     if (!r) return false
     const alone = r.members === member
     if (!alone && !(r.members instanceof Set && r.members.delete(member))) return false
@@ -154,7 +155,6 @@ export class RoomRegistry<M extends RoomMember> {
     if (!alone) this.options.native?.unsubscribe(member, r.subject)
     if (alone || (r.members as Set<M>).size === 0) {
       r.sub.unsubscribe()
-      this.rooms.delete(room)
       this.bySubject.delete(r.subject)
     }
     this.options.onChange?.(room, member, false)
@@ -168,18 +168,18 @@ export class RoomRegistry<M extends RoomMember> {
 
   /** Members on this node. */
   size(room: string): number {
-    const r = this.rooms.get(room)
+    const r = this.bySubject.get(this.subject(room))
     return r === undefined ? 0 : r.members instanceof Set ? r.members.size : 1
   }
 
   has(room: string, member: M): boolean {
-    const r = this.rooms.get(room)
+    const r = this.bySubject.get(this.subject(room))
     return r !== undefined && (r.members instanceof Set ? r.members.has(member) : r.members === member)
   }
 
   /** How many rooms have a member on this node. */
   get count(): number {
-    return this.rooms.size
+    return this.bySubject.size
   }
 
   roomsOf(member: M): ReadonlySet<string> {
@@ -196,10 +196,11 @@ export class RoomRegistry<M extends RoomMember> {
     const probe = this.options.probe
     const t0 = probe ? probe.now() : 0
     const token = probe?.begin()
-    const r = this.rooms.get(room)
+    const subject = this.subject(room)
+    const r = this.bySubject.get(subject)
     const native = probe && this.nativeFrame(r, frame)
     const n = r ? this.deliver(r, frame, source) : 0
-    this.options.bus.publish(r ? r.subject : this.subject(room), encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
+    this.options.bus.publish(subject, encodeEnvelope(this.options.nodeId, '', frame, probe?.meta(token)))
     probe?.sent(token, n, t0, native)
   }
 
@@ -228,8 +229,7 @@ export class RoomRegistry<M extends RoomMember> {
 
   /** Drops every room and subscription (the node is closing). */
   close(): void {
-    for (const r of this.rooms.values()) r.sub.unsubscribe()
-    this.rooms.clear()
+    for (const r of this.bySubject.values()) r.sub.unsubscribe()
     this.bySubject.clear()
     this.memberRooms.clear()
   }

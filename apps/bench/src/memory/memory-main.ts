@@ -38,6 +38,8 @@ interface Row {
   /** Once the idle process has settled (see `settled`): RSS and heap per connection, and how long each reading waited. */
   settledRssPerConnKiB: number
   settledHeapPerConnKiB: number
+  /** The young generation's part of the settled RSS (what V8 has not given back yet, or grew again). */
+  settledYoungPerConnKiB: number
   settleMs: [before: number, after: number]
   breakdown?: (HeapRow & { bytesPerConn: number; perConn: number })[]
   owners?: (HeapRow & { bytesPerConn: number; perConn: number })[]
@@ -115,9 +117,10 @@ try {
       youngPerConnKiB: m.delta.youngPerConn / 1024,
       settledRssPerConnKiB: m.settled.rssPerConn / 1024,
       settledHeapPerConnKiB: m.settled.heapPerConn / 1024,
+      settledYoungPerConnKiB: m.settled.youngPerConn / 1024,
       settleMs: m.settleMs,
     }
-    log(`[${c.id}] ${m.ready}/${n} connected (in room: ${m.inRoom}); ${kib(m.delta.rssPerConn)} KiB RSS (${kib(m.delta.youngPerConn)} of it V8's young generation), ${kib(m.delta.heapPerConn)} KiB heap per connection; settled after ${(m.settleMs[1] / 1000).toFixed(0)} s: ${kib(m.settled.rssPerConn)} KiB RSS, ${kib(m.settled.heapPerConn)} KiB heap`)
+    log(`[${c.id}] ${m.ready}/${n} connected (in room: ${m.inRoom}); ${kib(m.delta.rssPerConn)} KiB RSS (${kib(m.delta.youngPerConn)} of it V8's young generation), ${kib(m.delta.heapPerConn)} KiB heap per connection; settled after ${(m.settleMs[1] / 1000).toFixed(0)} s: ${kib(m.settled.rssPerConn)} KiB RSS (${kib(m.settled.youngPerConn)} young), ${kib(m.settled.heapPerConn)} KiB heap`)
     // Snapshots grow the process by far more than the connections do: a second, fresh server.
     if (c.id.startsWith('rt-')) {
       const snaps = await measure(c, true)
