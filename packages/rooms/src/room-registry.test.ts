@@ -42,6 +42,13 @@ function recordingNative() {
   return { calls, native }
 }
 
+/** Node `a` with a recording native pub/sub and node `b` without, on one bus. */
+function nativePair() {
+  const b = sharedBus()
+  const { calls, native } = recordingNative()
+  return { calls, here: new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native }), there: new RoomRegistry<M>({ bus: b.bus, nodeId: 'b' }) }
+}
+
 describe('RoomRegistry', () => {
   it('a room of one member held as that member answers like any other, through joins, leaves and peer broadcasts (property)', () => {
     const ROOMS = ['solo', 'pair', 'many']
@@ -189,10 +196,7 @@ describe('RoomRegistry', () => {
   })
 
   it('fans out through native pub/sub when the transport has it: one call per delivery, channels kept in step', () => {
-    const b = sharedBus()
-    const { calls, native } = recordingNative()
-    const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native })
-    const there = new RoomRegistry<M>({ bus: b.bus, nodeId: 'b' })
+    const { calls, here, there } = nativePair()
     const [x, y] = [member('x'), member('y')]
     here.add('r', x)
     here.add('r', y)
@@ -207,10 +211,7 @@ describe('RoomRegistry', () => {
   })
 
   it('writes a lone member directly: no native channel until a second member joins, then both are on it', () => {
-    const b = sharedBus()
-    const { calls, native } = recordingNative()
-    const here = new RoomRegistry<M>({ bus: b.bus, nodeId: 'a', native })
-    const there = new RoomRegistry<M>({ bus: b.bus, nodeId: 'b' })
+    const { calls, here, there } = nativePair()
     const [u, v] = [member('u'), member('v')]
     here.add('u1', u)
     here.broadcast('u1', 'dm')

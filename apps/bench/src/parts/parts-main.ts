@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { describeMachine } from '../harness/machine.js'
 import type { Rig } from '../harness/measure.js'
+import { median } from '../harness/median.js'
 import { benchCommand, benchDir, Child, killAll } from '../harness/proc.js'
 import { PARTS_SIZES, runParts, type PartResult, type PartsResults } from './run-parts.js'
 
@@ -30,22 +31,21 @@ try {
 }
 
 const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–')
-function table(title: string, unit: string, rows: PartResult<unknown>[], cpu: (run: unknown) => number, rate: (run: unknown) => number, rateUnit: string, first: string, floor: string) {
+/** One table: each part's median CPU, the spread of its runs, its median rate, and its ratio to the first part and to the floor. */
+function table<R>(title: string, unit: string, rows: PartResult<R>[], cpu: (run: R) => number, rate: (run: R) => number, rateUnit: string, first: string, floor: string) {
   const by = (id: string) => rows.find((r) => r.id === id)?.cpuUs
   log('')
-  log(`${title}`)
+  log(title)
   log('')
   log(`| server | CPU per ${unit} (median of ${sizes.rounds}) | spread | ${rateUnit} | vs ${first} | vs ${floor} |`)
   log('|---|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const xs = r.runs.map(cpu)
-    const rates = r.runs.map(rate).sort((a, b) => a - b)
-    log(`| ${r.label} | ${r.cpuUs.toFixed(2)} µs | ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)} | ${Math.round(rates[Math.floor(rates.length / 2)] ?? 0)} | ${ratio(r.cpuUs, by(first))} | ${ratio(r.cpuUs, by(floor))} |`)
+    log(`| ${r.label} | ${r.cpuUs.toFixed(2)} µs | ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)} | ${Math.round(median(r.runs.map(rate)))} | ${ratio(r.cpuUs, by(first))} | ${ratio(r.cpuUs, by(floor))} |`)
   }
 }
-type Run = { cpuUsPerCall: number; callsPerSec: number; cpuUsPerConn: number; perSec: number }
-table('Per call', 'call', results.rpc, (x) => (x as Run).cpuUsPerCall, (x) => (x as Run).callsPerSec, 'calls/s', 'raw-echo', 'raw-json')
-table('Per connection', 'connection', results.setup, (x) => (x as Run).cpuUsPerConn, (x) => (x as Run).perSec, 'connections/s', 'raw-upgrade', 'raw-hello')
+table('Per call', 'call', results.rpc, (x) => x.cpuUsPerCall, (x) => x.callsPerSec, 'calls/s', 'raw-echo', 'raw-json')
+table('Per connection', 'connection', results.setup, (x) => x.cpuUsPerConn, (x) => x.perSec, 'connections/s', 'raw-upgrade', 'raw-hello')
 const dir = join(benchDir, 'results')
 mkdirSync(dir, { recursive: true })
 const file = join(dir, `parts-${sizes.mode}.json`)

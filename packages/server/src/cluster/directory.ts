@@ -410,6 +410,8 @@ export class Directory {
   /** A node's room memberships (connection ids by room), read from `byRoom`: O(the cluster's memberships). */
   private roomsOf(n: NodeState): Map<string, string[]> {
     const out = new Map<string, string[]>()
+    // A peer with no connection has no membership (`+r` needs its connection): a node's first
+    // snapshot from each peer, as it joins, skips the pass.
     if (n.conns.size === 0 && n !== this.self) return out
     const add = (room: string, rec: ConnRecord) => {
       if (rec.nodeId !== n.id) return
