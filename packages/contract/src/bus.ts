@@ -18,7 +18,10 @@ export type BusStatus = 'connected' | 'reconnecting' | 'closed'
  * `noEcho` is per connection, and Redis has none.
  */
 export interface Bus {
-  /** Fire-and-forget; delivered to every subscription on every node, the publisher included. */
+  /**
+   * Fire-and-forget; delivered to every subscription on every node, the publisher included, and
+   * to each subscription in the order this node published (@rt relies on that order).
+   */
   publish(subject: string, data: Uint8Array): void
   subscribe(subject: string, handler: (data: Uint8Array, subject: string) => void): BusSubscription
   /** Resolves once everything published so far has reached the bus. */

@@ -7,8 +7,9 @@ import { isTraceCarrier } from './wire.js'
  * as-is by every receiving node, so a message to N connections on M nodes is encoded once.
  * Layout: a kind byte (`t` text frame, `b` binary frame), then `origin \n header \n frame`;
  * neither origin nor header contains a newline. The origin line may go on with a space and
- * `meta` (telemetry: send time, trace context); node ids have no space, and a peer that predates
- * `meta` reads the line as its origin and delivers the message all the same.
+ * `seq` (base 36), then with a space and `meta` (telemetry: send time, trace context; JSON, so it
+ * starts with `{`). Node ids have no space, so a peer that predates either reads the origin
+ * all the same, and takes the rest for a meta it cannot parse (costing only its telemetry).
  */
 export interface Envelope {
   origin: string
@@ -16,6 +17,12 @@ export interface Envelope {
   frame: Frame
   /** Telemetry of the sending node (see `EnvelopeMeta`), still encoded; absent when it sent none. */
   meta?: string
+  /**
+   * The origin's running number for this message (topic publishes carry one): increasing per
+   * origin, across restarts too, so a node fed one stream by two subscriptions at once keeps the
+   * first copy of each message and drops the second.
+   */
+  seq?: number
 }
 
 /** What `meta` holds once parsed: the send time (ms since epoch) and a trace-context carrier. */
@@ -40,19 +47,34 @@ export function decodeEnvelopeMeta(meta: string): EnvelopeMeta | undefined {
   return c === undefined || isTraceCarrier(c) ? (m as EnvelopeMeta) : { s: (m as EnvelopeMeta).s }
 }
 
-// Splits `origin[ meta]`: meta after the first space.
+// A seq token: base 36, at most 11 digits (every safe integer fits).
+const SEQ = /^[0-9a-z]{1,11}$/
+
+// Splits `origin[ seq][ meta]`: meta is JSON, so a token after the origin that is not `{…` is the seq.
 function withOrigin(line: string, header: string, frame: Frame): Envelope {
   const sp = line.indexOf(' ')
-  return sp < 0 ? { origin: line, header, frame } : { origin: line.slice(0, sp), header, frame, meta: line.slice(sp + 1) }
+  if (sp < 0) return { origin: line, header, frame }
+  const env: Envelope = { origin: line.slice(0, sp), header, frame }
+  let rest = line.slice(sp + 1)
+  if (rest.charCodeAt(0) !== 0x7b /* { */) {
+    const end = rest.indexOf(' ')
+    const token = end < 0 ? rest : rest.slice(0, end)
+    const seq = SEQ.test(token) ? parseInt(token, 36) : NaN
+    if (Number.isSafeInteger(seq)) env.seq = seq
+    rest = end < 0 ? '' : rest.slice(end + 1)
+  }
+  if (rest !== '') env.meta = rest
+  return env
 }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const NL = 0x0a
 
-/** Encodes an envelope; `meta` (one line, from `encodeEnvelopeMeta`) rides after the origin. */
-export function encodeEnvelope(origin: string, header: string, frame: Frame, meta?: string): Uint8Array {
-  const line = meta ? `${origin} ${meta}` : origin
+/** Encodes an envelope; `seq` and `meta` (one line, from `encodeEnvelopeMeta`) ride after the origin. */
+export function encodeEnvelope(origin: string, header: string, frame: Frame, meta?: string, seq?: number): Uint8Array {
+  const numbered = seq === undefined ? origin : `${origin} ${seq.toString(36)}`
+  const line = meta ? `${numbered} ${meta}` : numbered
   if (typeof frame === 'string') return encoder.encode(`t${line}\n${header}\n${frame}`)
   const head = encoder.encode(`b${line}\n${header}\n`)
   const out = new Uint8Array(head.byteLength + frame.byteLength)

@@ -46,6 +46,13 @@ export class TopicHub {
   /** Streams of each connection, by subject: to answer `unsub` and enforce the per-connection limit. */
   private readonly perConn = new Map<Connection, Map<string, Stream>>()
   private readonly tel: Telemetry
+  /**
+   * The running number of this node's publishes (`Envelope.seq`): a peer switching one stream
+   * between two subscriptions drops the second copy of each by it. Started from the clock, so a
+   * restarted node that keeps its id numbers above its earlier life (unless that one averaged
+   * over a million publishes a second).
+   */
+  private seq = Date.now() * 1_000
 
   constructor(private readonly o: TopicHubOptions) {
     this.routes = new TopicRoutes({
@@ -197,7 +204,7 @@ export class TopicHub {
       const appended = this.o.history.append(subject.slice('topic.'.length), TopicHistory.encodePayload(payload), def.history, (pos) => {
         const source: ServerFrame = { t: 'pub', n: topic, k: key, d: payload, o: pos.offset, e: pos.epoch }
         const frame = this.o.encode(source)
-        this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span)))
+        this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span), ++this.seq))
         this.routes.local(scope, topic, key, frame, source, checked.value, pos)
         tel.sent(span, 'topic', topic, this.routes.recipients(scope, topic, key), t0, this.o.native && frame)
       })
@@ -206,7 +213,7 @@ export class TopicHub {
     }
     const source: ServerFrame = { t: 'pub', n: topic, k: key, d: payload }
     const frame = this.o.encode(source)
-    this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span)))
+    this.o.bus.publish(subject, encodeEnvelope(this.o.nodeId, key, frame, tel.meta(span), ++this.seq))
     // Clients here get the frame; listeners here the value just validated: no decode, no second check.
     this.routes.local(scope, topic, key, frame, source, checked.value)
     tel.sent(span, 'topic', topic, this.routes.recipients(scope, topic, key), t0, this.o.native && frame)

@@ -47,6 +47,23 @@ export interface Stream {
   sub: BusSubscription | undefined
   /** Fed by the topic's `.*` subscription instead of its own. */
   viaAll: boolean
+  /** While it switches subscriptions, and until each peer has been heard from since: see `Handover`. */
+  handover: Handover | undefined
+}
+
+/**
+ * A stream fed by two subscriptions at once, its own and the topic's `.*`, while the node
+ * switches between them. Both get every message, and not at the same moment: the bus writes the
+ * two copies one after the other, and a read can end between them, so no instant (not even a
+ * `flush`) splits both alike. Each message is delivered on its first copy and dropped on its
+ * second, told apart by its origin's `seq`: a peer's messages come in its order on each
+ * subscription. Once the old subscription is gone (`open` false) no new copies pair up; a peer's
+ * entry goes with its next message past it, and the handover with the last entry.
+ */
+interface Handover {
+  open: boolean
+  /** The highest `seq` delivered, by origin. */
+  last: Map<string, number>
 }
 
 /** A (scope, topic) with local interest. */
@@ -84,7 +101,7 @@ export class TopicRoutes {
     const i = this.interest(scope, topic, payload)
     let s = i.streams.get(key)
     if (s) return s
-    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), captures: new Set(), recent: undefined, sub: undefined, viaAll: i.all.size > 0 }
+    s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), captures: new Set(), recent: undefined, sub: undefined, viaAll: i.all.size > 0, handover: undefined }
     if (!s.viaAll) s.sub = this.subscribe(s.subject, this.fromStream(s))
     i.streams.set(key, s)
     return s
@@ -164,13 +181,27 @@ export class TopicRoutes {
    */
   private cover(i: Interest): void {
     i.wildcard ??= this.subscribe(subjects.topicAll(i.scope, i.topic), this.fromAll(i))
+    for (const s of i.streams.values()) if (s.sub) this.overlap(s)
     this.settleLater(i)
   }
 
   /** The last whole-topic listener gone: the streams subscribe on their own again, then `.*` goes. */
   private uncover(i: Interest): void {
-    for (const s of i.streams.values()) s.sub ??= this.subscribe(s.subject, this.fromStream(s))
+    for (const s of i.streams.values()) {
+      s.sub ??= this.subscribe(s.subject, this.fromStream(s))
+      if (i.wildcard) this.overlap(s)
+    }
     this.settleLater(i)
+  }
+
+  private overlap(s: Stream): void {
+    if (s.handover) s.handover.open = true
+    else s.handover = { open: true, last: new Map() }
+  }
+
+  private closeHandover(s: Stream, h: Handover): void {
+    h.open = false
+    if (h.last.size === 0) s.handover = undefined
   }
 
   private settleLater(i: Interest): void {
@@ -180,6 +211,7 @@ export class TopicRoutes {
       const covered = i.all.size > 0
       for (const s of i.streams.values()) {
         s.viaAll = covered
+        if (s.handover) this.closeHandover(s, s.handover)
         if (covered) {
           this.unsubscribe(s.sub)
           s.sub = undefined
@@ -208,15 +240,27 @@ export class TopicRoutes {
   // ---- delivery ---------------------------------------------------------------------------
   private fromStream(s: Stream): (env: Envelope) => void {
     return (env) => {
-      if (!s.viaAll) this.fromBus(s.interest, s, false, env)
+      if (this.takes(s, false, env)) this.fromBus(s.interest, s, false, env)
     }
   }
 
   private fromAll(i: Interest): (env: Envelope) => void {
     return (env) => {
       const s = i.streams.get(env.header)
-      this.fromBus(i, s?.viaAll ? s : undefined, true, env)
+      this.fromBus(i, s && this.takes(s, true, env) ? s : undefined, true, env)
     }
+  }
+
+  /** Whether the stream takes this copy of a message (`viaAll`: the `.*` subscription's). */
+  private takes(s: Stream, viaAll: boolean, env: Envelope): boolean {
+    const h = s.handover
+    // A peer that predates `seq`: the subscription in use alone, as the switch left it.
+    if (!h || env.seq === undefined) return s.viaAll === viaAll
+    const last = h.last.get(env.origin)
+    if (last !== undefined && env.seq <= last) return false
+    if (h.open) h.last.set(env.origin, env.seq)
+    else if (last !== undefined && h.last.delete(env.origin) && h.last.size === 0) s.handover = undefined
+    return true
   }
 
   /**
