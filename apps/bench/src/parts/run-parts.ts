@@ -11,6 +11,11 @@ export interface PartsSizes {
   rounds: number
   /** Connections opened for a setup figure. */
   connections: number
+  /**
+   * Rounds of `connections` opened and closed between the first setup figure (right after 200
+   * warm-up connections, with code the JIT has barely compiled) and the warm one.
+   */
+  warmRounds: number
   /** Sockets calling back to back for an RPC figure. */
   clients: number
   warmupMs: number
@@ -20,8 +25,8 @@ export interface PartsSizes {
 }
 
 export const PARTS_SIZES: Record<PartsSizes['mode'], PartsSizes> = {
-  full: { mode: 'full', rounds: 5, connections: 2_000, clients: 20, warmupMs: 300, durationMs: 3_000 },
-  smoke: { mode: 'smoke', rounds: 1, connections: 20, clients: 4, warmupMs: 0, durationMs: 0, callsPerSocket: 20 },
+  full: { mode: 'full', rounds: 5, connections: 2_000, warmRounds: 3, clients: 20, warmupMs: 300, durationMs: 3_000 },
+  smoke: { mode: 'smoke', rounds: 1, connections: 20, warmRounds: 1, clients: 4, warmupMs: 0, durationMs: 0, callsPerSocket: 20 },
 }
 
 /** One way of serving: raw uWS doing more and more of what @rt must, then @rt. */
@@ -52,6 +57,12 @@ export const SETUP_PARTS: readonly Part[] = [
   { ...rtUws, label: '@rt + uWS: hello, authenticate, welcome, the connection recorded in the directory' },
 ]
 
+/** A setup run, with the part of its server CPU spent off the main thread (Linux: from /proc). */
+export interface SetupRun extends ConnectResult {
+  /** µs per connection in threads other than the main one: V8's compiler and GC helpers. */
+  helperUsPerConn?: number
+}
+
 export interface PartResult<R> {
   id: string
   label: string
@@ -59,22 +70,25 @@ export interface PartResult<R> {
   runs: R[]
   /** Server CPU per call or per connection (µs), the median of the runs. */
   cpuUs: number
+  /** Setup only: the runs right after start (200 warm-up connections), and their median. */
+  firstRuns?: R[]
+  firstCpuUs?: number
   errors: string[]
 }
 
 export interface PartsResults {
   rpc: PartResult<RpcResult>[]
-  setup: PartResult<ConnectResult>[]
+  setup: PartResult<SetupRun>[]
 }
 
 /**
  * Every part on a fresh server per round, the parts interleaved round by round, so that a busy
  * machine hits them alike: first what each RPC part costs a call, then what each setup part
- * costs a connection.
+ * costs a connection, twice on one server: right after start, then warm.
  */
 export async function runParts(sizes: PartsSizes, rig: Rig, log: (line: string) => void, parts = { rpc: RPC_PARTS, setup: SETUP_PARTS }): Promise<PartsResults> {
   const fresh = <R>(p: Part): PartResult<R> => ({ id: p.id, label: p.label, runs: [], cpuUs: 0, errors: [] })
-  const out: PartsResults = { rpc: parts.rpc.map(fresh<RpcResult>), setup: parts.setup.map(fresh<ConnectResult>) }
+  const out: PartsResults = { rpc: parts.rpc.map(fresh<RpcResult>), setup: parts.setup.map(fresh<SetupRun>) }
   const args = {
     warmupMs: sizes.warmupMs,
     durationMs: sizes.durationMs,
@@ -109,17 +123,33 @@ export async function runParts(sizes: PartsSizes, rig: Rig, log: (line: string) 
     for (const [i, p] of parts.setup.entries()) {
       const r = out.setup[i]!
       await on(p, async (srv, bases) => {
+        const measured = async (runs: SetupRun[], what: string) => {
+          type Threads = { main: number; others: number } | null
+          const t0 = await srv.request<Threads>('threads')
+          const conn = await connect(rig, srv, bases, p.protocol, sizes.connections)
+          const t1 = await srv.request<Threads>('threads')
+          const c: SetupRun = t0 && t1 ? { ...conn, helperUsPerConn: (t1.others - t0.others) / Math.max(1, conn.ready) } : conn
+          if (c.ready !== sizes.connections) r.errors.push(`round ${round + 1}, ${what}: ${c.ready} of ${sizes.connections} connected, ${c.failed} failed`)
+          runs.push(c)
+          const helpers = c.helperUsPerConn === undefined ? '' : ` (${c.helperUsPerConn.toFixed(0)} in helper threads)`
+          log(`[setup ${p.id}] round ${round + 1}, ${what}: ${c.cpuUsPerConn.toFixed(1)} µs CPU/connection${helpers}, ${Math.round(c.perSec)}/s`)
+          await closeAll(rig, [srv])
+        }
         await connect(rig, srv, bases, p.protocol, Math.min(200, sizes.connections))
         await closeAll(rig, [srv])
-        const c = await connect(rig, srv, bases, p.protocol, sizes.connections)
-        if (c.ready !== sizes.connections) r.errors.push(`round ${round + 1}: ${c.ready} of ${sizes.connections} connected, ${c.failed} failed`)
-        r.runs.push(c)
-        log(`[setup ${p.id}] round ${round + 1}: ${c.cpuUsPerConn.toFixed(1)} µs CPU/connection, ${Math.round(c.perSec)}/s`)
-        await closeAll(rig, [srv])
+        await measured((r.firstRuns ??= []), 'first')
+        for (let w = 0; w < sizes.warmRounds; w++) {
+          await connect(rig, srv, bases, p.protocol, sizes.connections)
+          await closeAll(rig, [srv])
+        }
+        await measured(r.runs, 'warm')
       })
     }
   }
   for (const r of out.rpc) r.cpuUs = median(r.runs.map((x) => x.cpuUsPerCall))
-  for (const r of out.setup) r.cpuUs = median(r.runs.map((x) => x.cpuUsPerConn))
+  for (const r of out.setup) {
+    r.cpuUs = median(r.runs.map((x) => x.cpuUsPerConn))
+    r.firstCpuUs = median((r.firstRuns ?? []).map((x) => x.cpuUsPerConn))
+  }
   return out
 }

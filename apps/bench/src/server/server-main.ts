@@ -1,5 +1,6 @@
 // A contender's server in a process of its own, driven by the harness over IPC.
 // argv[2]: ServerConfig as JSON.
+import { readdirSync, readFileSync } from 'node:fs'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { announce, serveIpc } from '../wire/ipc.js'
 import { nowUs, sleep } from '../wire/clock.js'
@@ -26,6 +27,28 @@ async function start(): Promise<BenchServer> {
       return (await import('./raw-uws-server.js')).startRawUwsServer(config)
     case 'sio':
       return (await import('./sio-server.js')).startSioServer(config)
+  }
+}
+
+/**
+ * CPU (µs) of the main thread and of every other thread of the process (V8's compiler and GC
+ * helpers, libuv's pool), from /proc in 10 ms ticks; null where there is no /proc.
+ */
+function threadCpu(): { main: number; others: number } | null {
+  const tickUs = 10_000
+  try {
+    let main = 0
+    let others = 0
+    for (const t of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const us = (Number(f[11]) + Number(f[12])) * tickUs // utime + stime
+      if (t === String(process.pid)) main += us
+      else others += us
+    }
+    return { main, others }
+  } catch {
+    return null
   }
 }
 
@@ -57,6 +80,7 @@ serveIpc({
     const u = process.cpuUsage()
     return u.user + u.system
   },
+  threads: () => threadCpu(),
   async mem() {
     for (let i = 0; i < 3; i++) {
       gc?.()
