@@ -102,32 +102,36 @@ function setup() {
     seqs.set(origin, next)
     bus.publish(subject, encodeEnvelope(origin, KEY, JSON.stringify({ t: 'pub', n: 'ticker', k: KEY, d: { n } }), undefined, seq ? next : undefined))
   }
-  return { bus, routes, got, heard, listenAll, publish, reported }
-}
-
-describe('TopicRoutes: switching a stream between its own subscription and `.*`', () => {
-  it('loses nothing when the flush is answered between the two copies of a message, new copy first', async () => {
-    const { bus, got, listenAll, publish } = setup()
-    publish('b', 1)
-    await bus.drain()
-    const off = listenAll()
-    bus.newestFirst = true
+  /**
+   * A publish the flush's answer falls between: its first copy, the answer, its second copy,
+   * with the node's read (and what the answer starts) ending after the answer.
+   */
+  const publishAcrossAnswer = async (origin: string, n: number) => {
     bus.split = true
-    publish('b', 2) // the `.*` copy, the answer to the flush, then the stream's own copy
-    bus.answer()
-    await bus.read(2) // the node drops the stream's own subscription after this piece
-    await bus.drain()
-    bus.split = false
-    publish('b', 3)
-    await bus.drain()
-    expect(got).toEqual([1, 2, 3])
-    off() // and back: the stream's own copy is the new one now
-    bus.split = true
-    publish('b', 4)
+    publish(origin, n)
     bus.answer()
     await bus.read(2)
     await bus.drain()
     bus.split = false
+  }
+  return { bus, routes, got, heard, listenAll, publish, publishAcrossAnswer, reported }
+}
+
+describe('TopicRoutes: switching a stream between its own subscription and `.*`', () => {
+  it('loses nothing when the flush is answered between the two copies of a message, new copy first', async () => {
+    const { bus, got, listenAll, publish, publishAcrossAnswer } = setup()
+    publish('b', 1)
+    await bus.drain()
+    const off = listenAll()
+    bus.newestFirst = true
+    // The `.*` copy, the answer to the flush, then the stream's own copy: the node drops the
+    // stream's own subscription between the two.
+    await publishAcrossAnswer('b', 2)
+    publish('b', 3)
+    await bus.drain()
+    expect(got).toEqual([1, 2, 3])
+    off() // and back: the stream's own copy is the new one now
+    await publishAcrossAnswer('b', 4)
     publish('b', 5)
     await bus.drain()
     expect(got).toEqual([1, 2, 3, 4, 5])
@@ -135,19 +139,11 @@ describe('TopicRoutes: switching a stream between its own subscription and `.*`'
   })
 
   it('delivers nothing twice when the flush is answered between the copies, old copy first', async () => {
-    const { bus, got, heard, listenAll, publish } = setup()
+    const { bus, got, heard, listenAll, publish, publishAcrossAnswer } = setup()
     const off = listenAll()
-    bus.split = true
-    publish('b', 1) // the stream's own copy, the answer, then the `.*` copy
-    bus.answer()
-    await bus.read(2)
-    await bus.drain()
+    await publishAcrossAnswer('b', 1) // the stream's own copy, the answer, then the `.*` copy
     off()
-    publish('b', 2) // now the `.*` copy is the old one
-    bus.answer()
-    await bus.read(2)
-    await bus.drain()
-    bus.split = false
+    await publishAcrossAnswer('b', 2) // now the `.*` copy is the old one
     publish('b', 3)
     await bus.drain()
     expect(got).toEqual([1, 2, 3])
