@@ -51,7 +51,7 @@ describe.each(sets)('topic subscription handover on %s', (_name, makeBuses) => {
     await until(() => got.length > 20, 10_000, 'stream flowing')
     const withStream = s0.srv.stats().busSubscriptions
     let heard = 0
-    for (let r = 0; r < 8; r++) {
+    for (let r = 0; r < 24; r++) {
       const off = s0.srv.forRole('user').subscribe('ticker', () => void heard++)
       // `.*` in place of the stream's own, once the bus has it: one subscription, as before.
       await until(() => s0.srv.stats().busSubscriptions === withStream, 5_000, 'handover to `.*`')

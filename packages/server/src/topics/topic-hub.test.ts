@@ -59,6 +59,8 @@ function node(hub: MemoryHub, nodeId: string) {
     maxSubscriptions: 10,
     maxInputDepth: 8,
     report: (e) => void stats.reported.push(e),
+    // The memory bus has every subscription at once: a switch needs no grace to be safe.
+    handoverGraceMs: 0,
   })
   return Object.assign(stats, { topics })
 }

@@ -33,6 +33,8 @@ export interface TopicHubOptions {
   report: (error: unknown) => void
   /** Counts and traces publishes and deliveries. @default counted on a telemetry of its own */
   telemetry?: Telemetry
+  /** A subscription switch's grace after its flush (see `TopicRoutes`). @default 25 */
+  handoverGraceMs?: number
 }
 
 /**
@@ -63,6 +65,7 @@ export class TopicHub {
       ...(o.codecs && { codecs: o.codecs }),
       report: o.report,
       telemetry: (this.tel = o.telemetry ?? new Telemetry()),
+      ...(o.handoverGraceMs !== undefined && { handoverGraceMs: o.handoverGraceMs }),
     })
   }
 

@@ -12,14 +12,17 @@ type Sub = { subject: string; handler: Handler }
 type Item = { sub: Sub; data: Uint8Array; subject: string } | { pong: () => void }
 
 /**
- * A bus as one NATS connection behaves. A publish puts one copy per matching subscription on
- * the link, in either order. A flush is answered when the server gets to it, and its answer
- * can land between the two copies of a message the server was still writing (`split`). The node
- * reads the link a piece at a time, and runs what a resolved flush starts between pieces. A
+ * A bus as one NATS connection behaves. The server has a new subscription once it reads it,
+ * which is before it answers the flush sent after it (here: at the answer). A publish puts one
+ * copy per subscription the server has on the link, in either order. The answer to a flush can
+ * land between the two copies of a message the server was still writing (`split`), or before
+ * every copy of one it had matched before it had the new subscription (`late`). The node reads
+ * the link a piece at a time, and runs what a resolved flush starts between pieces. A
  * subscription dropped on this side gets nothing more, copies already on the link included.
  */
 class Link implements Bus {
   private readonly subs = new Set<Sub>()
+  private readonly known = new Set<Sub>()
   private readonly queue: Item[] = []
   private pings: (() => void)[] = []
   private held: Item[] = []
@@ -27,26 +30,39 @@ class Link implements Bus {
   newestFirst = false
   /** The next publish is still being written when the server answers the flushes. */
   split = false
+  /** The next publish is matched now and written after the server's next answer. */
+  late = false
 
   publish(subject: string, data: Uint8Array): void {
     this.release()
-    const matching = [...this.subs].filter((s) => matches(s.subject, subject))
+    const matching = [...this.known].filter((s) => matches(s.subject, subject))
     const copies = (this.newestFirst ? matching.reverse() : matching).map((sub) => ({ sub, data, subject }))
-    this.queue.push(...copies.slice(0, this.split ? 1 : copies.length))
-    this.held = this.split ? copies.slice(1) : []
+    const now = this.late ? 0 : this.split ? 1 : copies.length
+    this.queue.push(...copies.slice(0, now))
+    this.held = copies.slice(now)
   }
   subscribe(subject: string, handler: Handler): BusSubscription {
     const sub: Sub = { subject, handler }
     this.subs.add(sub)
-    return { unsubscribe: () => void this.subs.delete(sub) }
+    return {
+      unsubscribe: () => {
+        this.subs.delete(sub)
+        this.known.delete(sub)
+      },
+    }
   }
   flush(): Promise<void> {
     return new Promise((r) => this.pings.push(r))
   }
   async close(): Promise<void> {}
 
-  /** The server answers every flush asked so far. */
+  /** The server reads the subscriptions made since it last did. */
+  register(): void {
+    for (const sub of this.subs) this.known.add(sub)
+  }
+  /** The server reads the new subscriptions, then answers every flush asked so far. */
   answer(): void {
+    this.register()
     for (const pong of this.pings) this.queue.push({ pong })
     this.pings = []
     this.release()
@@ -76,6 +92,12 @@ class Link implements Bus {
   }
 }
 
+/** Polls `ok` every 5 ms for up to 2 s. */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  for (let t = 0; t < 400 && !ok(); t++) await new Promise((r) => setTimeout(r, 5))
+  if (!ok()) throw new Error(`timed out waiting for ${what}`)
+}
+
 const matches = (pattern: string, subject: string) => {
   const p = pattern.split('.')
   const s = subject.split('.')
@@ -86,13 +108,15 @@ const payload = z.object({ n: z.number() })
 const KEY = '{"symbol":"X"}'
 const subject = subjects.topic('user', 'ticker', KEY)
 
-function setup() {
+/** A node's routes on the link; the switch's grace and wait are 0 and 1 s unless given. */
+function setup(handoverGraceMs = 0, handoverWaitMs = 1_000) {
   const bus = new Link()
   const reported: unknown[] = []
-  const routes = new TopicRoutes({ bus, nodeId: 'here', decode: (f: Frame) => JSON.parse(f as string), report: (e) => void reported.push(e) })
+  const routes = new TopicRoutes({ bus, nodeId: 'here', decode: (f: Frame) => JSON.parse(f as string), report: (e) => void reported.push(e), handoverGraceMs, handoverWaitMs })
   const got: number[] = []
   const conn = { send: (f: Frame) => void got.push((JSON.parse(f as string) as { d: { n: number } }).d.n) } as unknown as Connection
   routes.stream('user', 'ticker', payload, KEY).conns.add(conn)
+  bus.register()
   const heard: number[] = []
   const listenAll = () => routes.listenAll('user', 'ticker', payload, (p) => void heard.push((p as { n: number }).n))
   const seqs = new Map<string, number>()
@@ -141,13 +165,56 @@ describe('TopicRoutes: switching a stream between its own subscription and `.*`'
   it('delivers nothing twice when the flush is answered between the copies, old copy first', async () => {
     const { bus, got, heard, listenAll, publish, publishAcrossAnswer } = setup()
     const off = listenAll()
+    bus.register()
     await publishAcrossAnswer('b', 1) // the stream's own copy, the answer, then the `.*` copy
     off()
+    bus.register()
     await publishAcrossAnswer('b', 2) // now the `.*` copy is the old one
     publish('b', 3)
     await bus.drain()
     expect(got).toEqual([1, 2, 3])
     expect(heard).toEqual([1])
+  })
+
+  it('keeps the old subscription past the flush: a message the server matched before it had the new one comes after the answer', async () => {
+    const { bus, got, listenAll, publish } = setup(20)
+    const settled = () => until(() => bus.subscriptions === 1, 'the switch to end')
+    publish('b', 1)
+    await bus.drain()
+    const off = listenAll()
+    bus.late = true
+    publish('b', 2) // matched to the stream's own subscription alone, written after the answer
+    bus.late = false
+    bus.answer()
+    await bus.read(1) // the answer: the flush resolves here
+    await bus.read() // the stream's own copy, within the grace
+    publish('b', 3) // both copies: `.*` has brought a message of b's, the switch can end
+    await bus.drain()
+    await settled()
+    expect(got).toEqual([1, 2, 3])
+    off() // and back
+    bus.late = true
+    publish('b', 4)
+    bus.late = false
+    bus.answer()
+    await bus.read(1)
+    await bus.read()
+    publish('b', 5)
+    await bus.drain()
+    await settled()
+    expect(got).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('ends a switch whose peer fell silent after its wait, and delivers that peer once when it speaks again', async () => {
+    const { bus, got, listenAll, publish } = setup(0, 30)
+    listenAll()
+    publish('b', 1) // the stream's own subscription alone brings it: b is not heard on `.*` yet
+    await bus.drain()
+    expect(bus.subscriptions).toBe(2)
+    await until(() => bus.subscriptions === 1, 'the wait to end the switch')
+    publish('b', 2)
+    await bus.drain()
+    expect(got).toEqual([1, 2])
   })
 
   it('serves a peer that predates `seq` from the subscription in use, as before', async () => {
@@ -167,12 +234,14 @@ describe('TopicRoutes: switching a stream between its own subscription and `.*`'
       | { op: 'publish'; origin: string; newestFirst: boolean; split: boolean }
       | { op: 'read'; n: number }
       | { op: 'answer' }
+      | { op: 'register' }
       | { op: 'listen' }
       | { op: 'unlisten' }
     const step: fc.Arbitrary<Step> = fc.oneof(
       fc.record({ op: fc.constant('publish' as const), origin: fc.constantFrom('b', 'c'), newestFirst: fc.boolean(), split: fc.boolean() }),
       fc.record({ op: fc.constant('read' as const), n: fc.integer({ min: 1, max: 3 }) }),
       fc.constant({ op: 'answer' as const }),
+      fc.constant({ op: 'register' as const }),
       fc.constant({ op: 'listen' as const }),
       fc.constant({ op: 'unlisten' as const }),
     )
@@ -189,8 +258,15 @@ describe('TopicRoutes: switching a stream between its own subscription and `.*`'
             sent.push(sent.length)
           } else if (s.op === 'read') await bus.read(s.n)
           else if (s.op === 'answer') bus.answer()
+          else if (s.op === 'register') bus.register()
           else if (s.op === 'listen') offs.push(listenAll())
           else offs.pop()?.()
+        }
+        await bus.drain()
+        // A switch ends once each peer heard since it began is heard on the staying subscription.
+        for (const origin of ['b', 'c']) {
+          publish(origin, sent.length)
+          sent.push(sent.length)
         }
         await bus.drain()
         expect(got).toEqual(sent)

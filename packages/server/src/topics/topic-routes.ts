@@ -20,6 +20,10 @@ export interface TopicRoutesOptions {
   codecs?: Codecs
   report: (error: unknown) => void
   telemetry?: Telemetry
+  /** How long a switch keeps the old subscription after the flush: see `Handover`. @default 25 */
+  handoverGraceMs?: number
+  /** The longest it then waits for an unheard peer. @default 2 000 */
+  handoverWaitMs?: number
 }
 
 /** A frame of a history topic held for a connection that is recovering, with its position. */
@@ -54,16 +58,24 @@ export interface Stream {
 /**
  * A stream fed by two subscriptions at once, its own and the topic's `.*`, while the node
  * switches between them. Both get every message, and not at the same moment: the bus writes the
- * two copies one after the other, and a read can end between them, so no instant (not even a
- * `flush`) splits both alike. Each message is delivered on its first copy and dropped on its
- * second, told apart by its origin's `seq`: a peer's messages come in its order on each
- * subscription. Once the old subscription is gone (`open` false) no new copies pair up; a peer's
- * entry goes with its next message past it, and the handover with the last entry.
+ * two copies one after the other, and a read can end between them, so no instant splits both
+ * alike. Each message is delivered on its first copy and dropped on its second, told apart by
+ * its origin's `seq`: a peer's messages come in its order on each subscription.
+ *
+ * The old subscription is dropped only once the new one is known to carry everything. A flush's
+ * answer does not prove that: a NATS server can match a peer's message before it has the new
+ * subscription and write it after the answer, to the old one alone. So the switch keeps both
+ * for a grace after the flush, and then until the new subscription has brought a message from
+ * every peer heard on the stream since the switch began (that peer's later messages are matched
+ * after it), or for `handoverWaitMs` at most. Once the old one is gone (`open` false), a
+ * peer's entry goes with its next message past it, and the handover with the last entry.
  */
 interface Handover {
   open: boolean
-  /** The highest `seq` delivered, by origin. */
-  last: Map<string, number>
+  /** The subscription that stays: the topic's `.*` (true) or the stream's own (false). */
+  to: boolean
+  /** By origin: the highest `seq` delivered, and whether the staying subscription has brought one of its messages. */
+  peers: Map<string, { seq: number; heard: boolean }>
 }
 
 /** A (scope, topic) with local interest. */
@@ -79,6 +91,12 @@ interface Interest {
   wildcard: BusSubscription | undefined
   /** Bumped on each wildcard handover; a settle for an older one is stale. */
   gen: number
+  /** Peers of its streams' open handovers not yet heard on the staying subscription. */
+  unheard: number
+  /** Ends the switch in progress: set once its flush and grace are over, called by the last unheard peer. */
+  settle: (() => void) | undefined
+  /** The switch's grace, then its longest wait (`handoverWaitMs`). */
+  timer: ReturnType<typeof setTimeout> | undefined
 }
 
 const decodeKey = (k: string): unknown => (k === '' ? undefined : JSON.parse(k))
@@ -102,7 +120,11 @@ export class TopicRoutes {
     let s = i.streams.get(key)
     if (s) return s
     s = { interest: i, key, subject: subjects.topic(scope, topic, key), conns: new Set(), listeners: new Set(), captures: new Set(), recent: undefined, sub: undefined, viaAll: i.all.size > 0, handover: undefined }
-    if (!s.viaAll) s.sub = this.subscribe(s.subject, this.fromStream(s))
+    if (!s.viaAll) {
+      s.sub = this.subscribe(s.subject, this.fromStream(s))
+      // `.*` is on its way out and still carries the stream until the switch ends.
+      if (i.wildcard) this.overlap(i, s, false)
+    }
     i.streams.set(key, s)
     return s
   }
@@ -114,6 +136,7 @@ export class TopicRoutes {
     i.streams.delete(s.key)
     this.unsubscribe(s.sub)
     s.sub = undefined
+    if (s.handover?.open) for (const p of s.handover.peers.values()) if (!p.heard) this.heard(i)
     this.forget(i)
   }
 
@@ -156,6 +179,7 @@ export class TopicRoutes {
   close(): void {
     this.closed = true
     for (const i of this.interests.values()) {
+      clearTimeout(i.timer)
       this.unsubscribe(i.wildcard)
       for (const s of i.streams.values()) this.unsubscribe(s.sub)
     }
@@ -166,7 +190,7 @@ export class TopicRoutes {
   private interest(scope: string, topic: string, payload: Schema): Interest {
     const id = `${scope}\n${topic}`
     let i = this.interests.get(id)
-    if (!i) this.interests.set(id, (i = { id, scope, topic, payload, streams: new Map(), all: new Set(), wildcard: undefined, gen: 0 }))
+    if (!i) this.interests.set(id, (i = { id, scope, topic, payload, streams: new Map(), all: new Set(), wildcard: undefined, gen: 0, unheard: 0, settle: undefined, timer: undefined }))
     return i
   }
 
@@ -175,13 +199,13 @@ export class TopicRoutes {
   }
 
   /**
-   * The first whole-topic listener: subscribe to `.*`, then — once the bus has it in place
-   * (`flush`) — drop the per-stream subscriptions it covers. Until then each stream keeps being
-   * fed by its own, so no message is missed in the handover and none is delivered twice.
+   * The first whole-topic listener: subscribe to `.*`, then, once it is known to carry every
+   * stream (see `Handover`), drop the per-stream subscriptions it covers. Until then both feed
+   * each stream, one copy of each message taken, so none is missed or delivered twice.
    */
   private cover(i: Interest): void {
     i.wildcard ??= this.subscribe(subjects.topicAll(i.scope, i.topic), this.fromAll(i))
-    for (const s of i.streams.values()) if (s.sub) this.overlap(s)
+    for (const s of i.streams.values()) if (s.sub) this.overlap(i, s, true)
     this.settleLater(i)
   }
 
@@ -189,29 +213,50 @@ export class TopicRoutes {
   private uncover(i: Interest): void {
     for (const s of i.streams.values()) {
       s.sub ??= this.subscribe(s.subject, this.fromStream(s))
-      if (i.wildcard) this.overlap(s)
+      if (i.wildcard) this.overlap(i, s, false)
     }
     this.settleLater(i)
   }
 
-  private overlap(s: Stream): void {
-    if (s.handover) s.handover.open = true
-    else s.handover = { open: true, last: new Map() }
+  /** The stream is fed by both subscriptions now; `to` says which one stays. */
+  private overlap(i: Interest, s: Stream, to: boolean): void {
+    const h = s.handover
+    if (!h) {
+      s.handover = { open: true, to, peers: new Map() }
+      return
+    }
+    if (h.open && h.to === to) return
+    // Reopened, or turned around: every peer is to be heard again, on the subscription that stays now.
+    for (const p of h.peers.values()) {
+      if (!(h.open && !p.heard)) i.unheard++
+      p.heard = false
+    }
+    h.open = true
+    h.to = to
   }
 
-  private closeHandover(s: Stream, h: Handover): void {
-    h.open = false
-    if (h.last.size === 0) s.handover = undefined
+  /** A peer of an open handover heard on the staying subscription (or its stream gone). */
+  private heard(i: Interest): void {
+    if (--i.unheard === 0 && i.settle) queueMicrotask(i.settle)
   }
 
   private settleLater(i: Interest): void {
     const gen = ++i.gen
+    clearTimeout(i.timer)
+    i.settle = i.timer = undefined
     const settle = () => {
       if (this.closed || i.gen !== gen || this.interests.get(i.id) !== i) return
+      clearTimeout(i.timer)
+      i.settle = i.timer = undefined
+      i.unheard = 0
       const covered = i.all.size > 0
       for (const s of i.streams.values()) {
         s.viaAll = covered
-        if (s.handover) this.closeHandover(s, s.handover)
+        const h = s.handover
+        if (h) {
+          h.open = false
+          if (h.peers.size === 0) s.handover = undefined
+        }
         if (covered) {
           this.unsubscribe(s.sub)
           s.sub = undefined
@@ -223,7 +268,22 @@ export class TopicRoutes {
         this.forget(i)
       }
     }
-    this.o.bus.flush().then(settle, settle)
+    // Then: the grace, and then the switch ends with the last unheard peer, or after the wait.
+    const ready = () => {
+      if (this.closed || i.gen !== gen) return
+      i.settle = settle
+      if (i.unheard <= 0) return settle()
+      i.timer = setTimeout(settle, this.o.handoverWaitMs ?? 2_000)
+      i.timer.unref?.()
+    }
+    const flushed = () => {
+      const grace = this.o.handoverGraceMs ?? 25
+      if (grace <= 0) return ready()
+      if (this.closed || i.gen !== gen) return
+      i.timer = setTimeout(ready, grace)
+      i.timer.unref?.()
+    }
+    this.o.bus.flush().then(flushed, flushed)
   }
 
   private subscribe(subject: string, handler: (env: Envelope) => void): BusSubscription {
@@ -256,10 +316,26 @@ export class TopicRoutes {
     const h = s.handover
     // A peer that predates `seq`: the subscription in use alone, as the switch left it.
     if (!h || env.seq === undefined) return s.viaAll === viaAll
-    const last = h.last.get(env.origin)
-    if (last !== undefined && env.seq <= last) return false
-    if (h.open) h.last.set(env.origin, env.seq)
-    else if (last !== undefined && h.last.delete(env.origin) && h.last.size === 0) s.handover = undefined
+    const p = h.peers.get(env.origin)
+    if (!h.open) {
+      // The old subscription is gone: only second copies of what it brought are left to drop.
+      if (p === undefined) return true
+      if (env.seq <= p.seq) return false
+      if (h.peers.delete(env.origin) && h.peers.size === 0) s.handover = undefined
+      return true
+    }
+    const staying = viaAll === h.to
+    if (p === undefined) {
+      h.peers.set(env.origin, { seq: env.seq, heard: staying })
+      if (!staying) s.interest.unheard++
+      return true
+    }
+    if (staying && !p.heard) {
+      p.heard = true
+      this.heard(s.interest)
+    }
+    if (env.seq <= p.seq) return false
+    p.seq = env.seq
     return true
   }
 
