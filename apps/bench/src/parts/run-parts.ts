@@ -124,11 +124,10 @@ export async function runParts(sizes: PartsSizes, rig: Rig, log: (line: string) 
       const r = out.setup[i]!
       await on(p, async (srv, bases) => {
         const measured = async (runs: SetupRun[], what: string) => {
-          type Threads = { main: number; others: number } | null
-          const t0 = await srv.request<Threads>('threads')
+          const h0 = await srv.request<number | null>('helperCpu')
           const conn = await connect(rig, srv, bases, p.protocol, sizes.connections)
-          const t1 = await srv.request<Threads>('threads')
-          const c: SetupRun = t0 && t1 ? { ...conn, helperUsPerConn: (t1.others - t0.others) / Math.max(1, conn.ready) } : conn
+          const h1 = await srv.request<number | null>('helperCpu')
+          const c: SetupRun = h0 !== null && h1 !== null ? { ...conn, helperUsPerConn: (h1 - h0) / Math.max(1, conn.ready) } : conn
           if (c.ready !== sizes.connections) r.errors.push(`round ${round + 1}, ${what}: ${c.ready} of ${sizes.connections} connected, ${c.failed} failed`)
           runs.push(c)
           const helpers = c.helperUsPerConn === undefined ? '' : ` (${c.helperUsPerConn.toFixed(0)} in helper threads)`

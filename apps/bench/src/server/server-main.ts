@@ -31,22 +31,19 @@ async function start(): Promise<BenchServer> {
 }
 
 /**
- * CPU (µs) of the main thread and of every other thread of the process (V8's compiler and GC
- * helpers, libuv's pool), from /proc in 10 ms ticks; null where there is no /proc.
+ * CPU (µs) of the process's threads other than the main one (V8's compiler and GC helpers,
+ * libuv's pool), from /proc in 10 ms ticks; null where there is no /proc.
  */
-function threadCpu(): { main: number; others: number } | null {
-  const tickUs = 10_000
+function helperCpu(): number | null {
   try {
-    let main = 0
-    let others = 0
+    let us = 0
     for (const t of readdirSync('/proc/self/task')) {
+      if (t === String(process.pid)) continue
       const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const us = (Number(f[11]) + Number(f[12])) * tickUs // utime + stime
-      if (t === String(process.pid)) main += us
-      else others += us
+      us += (Number(f[11]) + Number(f[12])) * 10_000 // utime + stime, in ticks of 10 ms
     }
-    return { main, others }
+    return us
   } catch {
     return null
   }
@@ -80,7 +77,7 @@ serveIpc({
     const u = process.cpuUsage()
     return u.user + u.system
   },
-  threads: () => threadCpu(),
+  helperCpu: () => helperCpu(),
   async mem() {
     for (let i = 0; i < 3; i++) {
       gc?.()

@@ -138,7 +138,19 @@ function setup(handoverGraceMs = 0, handoverWaitMs = 1_000) {
     await bus.drain()
     bus.split = false
   }
-  return { bus, routes, got, heard, listenAll, publish, publishAcrossAnswer, reported }
+  /**
+   * A publish the server matched before it had the new subscription and wrote after its answer
+   * to the flush, read in two pieces: the answer, then the copies.
+   */
+  const publishAfterAnswer = async (origin: string, n: number) => {
+    bus.late = true
+    publish(origin, n)
+    bus.late = false
+    bus.answer()
+    await bus.read(1) // the answer: the flush resolves here
+    await bus.read()
+  }
+  return { bus, got, heard, listenAll, publish, publishAcrossAnswer, publishAfterAnswer, reported }
 }
 
 describe('TopicRoutes: switching a stream between its own subscription and `.*`', () => {
@@ -177,28 +189,18 @@ describe('TopicRoutes: switching a stream between its own subscription and `.*`'
   })
 
   it('keeps the old subscription past the flush: a message the server matched before it had the new one comes after the answer', async () => {
-    const { bus, got, listenAll, publish } = setup(20)
+    const { bus, got, listenAll, publish, publishAfterAnswer } = setup(20)
     const settled = () => until(() => bus.subscriptions === 1, 'the switch to end')
     publish('b', 1)
     await bus.drain()
     const off = listenAll()
-    bus.late = true
-    publish('b', 2) // matched to the stream's own subscription alone, written after the answer
-    bus.late = false
-    bus.answer()
-    await bus.read(1) // the answer: the flush resolves here
-    await bus.read() // the stream's own copy, within the grace
+    await publishAfterAnswer('b', 2) // the stream's own copy alone, read within the grace
     publish('b', 3) // both copies: `.*` has brought a message of b's, the switch can end
     await bus.drain()
     await settled()
     expect(got).toEqual([1, 2, 3])
     off() // and back
-    bus.late = true
-    publish('b', 4)
-    bus.late = false
-    bus.answer()
-    await bus.read(1)
-    await bus.read()
+    await publishAfterAnswer('b', 4)
     publish('b', 5)
     await bus.drain()
     await settled()

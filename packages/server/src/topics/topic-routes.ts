@@ -72,9 +72,10 @@ export interface Stream {
  */
 interface Handover {
   open: boolean
-  /** The subscription that stays: the topic's `.*` (true) or the stream's own (false). */
-  to: boolean
-  /** By origin: the highest `seq` delivered, and whether the staying subscription has brought one of its messages. */
+  /**
+   * By origin: the highest `seq` delivered, and whether the staying subscription (`.*` while the
+   * topic has a whole-topic listener, else the stream's own) has brought one of its messages.
+   */
   peers: Map<string, { seq: number; heard: boolean }>
 }
 
@@ -123,7 +124,7 @@ export class TopicRoutes {
     if (!s.viaAll) {
       s.sub = this.subscribe(s.subject, this.fromStream(s))
       // `.*` is on its way out and still carries the stream until the switch ends.
-      if (i.wildcard) this.overlap(i, s, false)
+      if (i.wildcard) this.overlap(i, s)
     }
     i.streams.set(key, s)
     return s
@@ -205,7 +206,7 @@ export class TopicRoutes {
    */
   private cover(i: Interest): void {
     i.wildcard ??= this.subscribe(subjects.topicAll(i.scope, i.topic), this.fromAll(i))
-    for (const s of i.streams.values()) if (s.sub) this.overlap(i, s, true)
+    for (const s of i.streams.values()) if (s.sub) this.overlap(i, s)
     this.settleLater(i)
   }
 
@@ -213,26 +214,25 @@ export class TopicRoutes {
   private uncover(i: Interest): void {
     for (const s of i.streams.values()) {
       s.sub ??= this.subscribe(s.subject, this.fromStream(s))
-      if (i.wildcard) this.overlap(i, s, false)
+      if (i.wildcard) this.overlap(i, s)
     }
     this.settleLater(i)
   }
 
-  /** The stream is fed by both subscriptions now; `to` says which one stays. */
-  private overlap(i: Interest, s: Stream, to: boolean): void {
+  /** The stream is fed by both subscriptions now (`i.all` says which one stays). */
+  private overlap(i: Interest, s: Stream): void {
     const h = s.handover
     if (!h) {
-      s.handover = { open: true, to, peers: new Map() }
+      s.handover = { open: true, peers: new Map() }
       return
     }
-    if (h.open && h.to === to) return
-    // Reopened, or turned around: every peer is to be heard again, on the subscription that stays now.
+    // Reopened, or turned around (a switch always reverses the one before): every peer is to be
+    // heard again, on the subscription that stays now.
     for (const p of h.peers.values()) {
-      if (!(h.open && !p.heard)) i.unheard++
+      if (!h.open || p.heard) i.unheard++
       p.heard = false
     }
     h.open = true
-    h.to = to
   }
 
   /** A peer of an open handover heard on the staying subscription (or its stream gone). */
@@ -324,7 +324,7 @@ export class TopicRoutes {
       if (h.peers.delete(env.origin) && h.peers.size === 0) s.handover = undefined
       return true
     }
-    const staying = viaAll === h.to
+    const staying = viaAll === (s.interest.all.size > 0)
     if (p === undefined) {
       h.peers.set(env.origin, { seq: env.seq, heard: staying })
       if (!staying) s.interest.unheard++
